@@ -1,0 +1,36 @@
+/** What a command may touch, injected so commands run in-process in tests. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<Uint8Array>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Per-run state a command can set: its exit code. */
+export interface CliContext {
+  io: CliIo;
+  exitCode: number;
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+/** A usage error: the command line is wrong. Exits 2 with the message and a pointer to --help. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}

@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { isAuthNotifyError } from '../protocol/errors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerKeys } from './commands/keys.js';
+import { registerVerify } from './commands/verify.js';
+import { type CliContext, type CliIo, EXIT, UsageError } from './io.js';
+
+export const VERSION = '0.1.0';
+
+/**
+ * Runs the CLI with injected IO and returns the exit code: 0 success, 1 the operation failed
+ * (e.g. a signature does not verify), 2 a usage error.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const ctx: CliContext = { io, exitCode: EXIT.OK };
+  const program = new Command('authnotify')
+    .description('Alipay notifyAuthorization: receive, verify, store, send and test')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+  registerKeys(program, ctx);
+  registerVerify(program, ctx);
+  registerDemo(program, ctx);
+  for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n(run with --help for usage)\n`);
+      return EXIT.USAGE;
+    }
+    if (isAuthNotifyError(error)) {
+      io.stderr(`error [${error.code}]: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      return error.code === 'KEY_INVALID' || error.code === 'CONFIG_INVALID' ? EXIT.USAGE : EXIT.FAILED;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './key-source.js';
+export * from './node-crypto.js';

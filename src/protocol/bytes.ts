@@ -1,0 +1,109 @@
+/**
+ * Byte helpers on Web-standard APIs only (no Buffer), so the protocol core runs on any runtime.
+ */
+
+const encoder = new TextEncoder();
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+/** Standard base64 with padding. */
+export function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out += B64[n >> 18] + (B64[(n >> 12) & 63] as string) + B64[(n >> 6) & 63] + B64[n & 63];
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = (bytes[i] as number) << 16;
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}==`;
+  } else if (rest === 2) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}${B64[(n >> 6) & 63]}=`;
+  }
+  return out;
+}
+
+/** Why a base64 string was refused, or null when it decodes. */
+export type Base64Problem = 'empty' | 'bad-character' | 'space' | 'bad-length' | 'bad-padding';
+
+/**
+ * Strict standard base64 decoding: the alphabet `A-Z a-z 0-9 + /`, padding required to a multiple of 4,
+ * no whitespace inside. Returns the problem instead of guessing, so callers can explain it.
+ */
+export function decodeBase64Strict(text: string): { bytes: Uint8Array } | { problem: Base64Problem } {
+  if (text.length === 0) return { problem: 'empty' };
+  if (text.length % 4 !== 0) {
+    return { problem: text.includes(' ') ? 'space' : 'bad-length' };
+  }
+  let pad = 0;
+  if (text.endsWith('==')) pad = 2;
+  else if (text.endsWith('=')) pad = 1;
+  const body = text.length - pad;
+  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < body; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? (B64_INDEX[c] as number) : -1;
+    if (v < 0) return { problem: c === 32 ? 'space' : c === 61 ? 'bad-padding' : 'bad-character' };
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  // Leftover bits must be zero, otherwise two different strings would decode to the same bytes.
+  if ((acc & ((1 << bits) - 1)) !== 0) return { problem: 'bad-padding' };
+  return { bytes: out };
+}
+
+/**
+ * Percent-decoding only (RFC 3986): `%XX` becomes a byte; every other character, `+` included, stays
+ * itself. This is deliberately not form decoding, which would turn a base64 `+` into a space.
+ * Returns null when a `%` is not followed by two hex digits or the result is not UTF-8.
+ */
+export function percentDecode(text: string): string | null {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Percent-encodes the three characters of base64 that are not URL-safe, as Alipay does. */
+export function percentEncodeBase64(b64: string): string {
+  return b64.replace(/[+/=]/g, (c) => (c === '+' ? '%2B' : c === '/' ? '%2F' : '%3D'));
+}
+
+/** Constant-time equality of two strings (lengths may leak). */
+export function timingSafeEqualString(a: string, b: string): boolean {
+  const x = utf8(a);
+  const y = utf8(b);
+  let diff = x.length ^ y.length;
+  const n = Math.max(x.length, y.length);
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,190 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeKey } from '../../src/protocol/index.js';
+import { cli } from '../helpers/cli.js';
+import { FIXTURES, signatureFixture } from '../helpers/fixtures.js';
+
+const fixture = signatureFixture();
+const seedCase = fixture.cases[0] as (typeof fixture.cases)[0];
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'authnotify-cli-'));
+  writeFileSync(join(dir, 'body.json'), seedCase.body);
+  writeFileSync(join(dir, 'body-nl.json'), `${seedCase.body}\n`);
+  writeFileSync(
+    join(dir, 'headers.txt'),
+    `POST ${fixture.canonicalPath} HTTP/1.1\r\n${Object.entries(seedCase.headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n`,
+  );
+});
+
+const publicKey = `${FIXTURES}keys/alipay-v1.public.pem`;
+const headerFlags = () => [
+  '--client-id',
+  fixture.clientId,
+  '--path',
+  fixture.canonicalPath,
+  '--request-time',
+  seedCase.headers['Request-Time'] as string,
+  '--signature',
+  seedCase.headers.Signature as string,
+];
+
+describe('authnotify keys generate', () => {
+  it('writes every format, private keys with mode 0600', async () => {
+    const out = join(dir, 'keys');
+    const run = await cli(['keys', 'generate', '--out', out, '--json']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { files: { path: string; kind: string; format: string }[] };
+    expect(result.files).toHaveLength(6);
+    for (const file of result.files) {
+      const mode = statSync(file.path).mode & 0o777;
+      expect(mode).toBe(file.kind === 'private' ? 0o600 : 0o644);
+      expect(describeKey(readFileSync(file.path, 'utf8'))).toMatchObject({ kind: file.kind, bits: 2048 });
+    }
+  });
+
+  it('refuses to overwrite existing keys without --force (exit 2)', async () => {
+    const out = join(dir, 'keys2');
+    expect((await cli(['keys', 'generate', '--out', out])).code).toBe(0);
+    const again = await cli(['keys', 'generate', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists; pass --force/);
+    expect((await cli(['keys', 'generate', '--out', out, '--force'])).code).toBe(0);
+  });
+});
+
+describe('authnotify verify', () => {
+  it('exits 0 and says valid for a genuine notification', async () => {
+    const run = await cli([
+      'verify',
+      '--public-key',
+      publicKey,
+      ...headerFlags(),
+      '--body',
+      join(dir, 'body.json'),
+    ]);
+    expect(run).toMatchObject({ code: 0 });
+    expect(run.stdout).toMatch(/^valid: signature verifies with keyVersion 1/);
+  });
+
+  it('reads raw header lines and the path from the request line', async () => {
+    const run = await cli([
+      'verify',
+      '--public-key',
+      publicKey,
+      '--client-id',
+      fixture.clientId,
+      '--headers',
+      join(dir, 'headers.txt'),
+      '--body',
+      join(dir, 'body.json'),
+    ]);
+    expect(run.code).toBe(0);
+  });
+
+  it('reads the body from standard input', async () => {
+    const run = await cli(['verify', '--public-key', publicKey, ...headerFlags(), '--body', '-'], {
+      stdin: seedCase.body,
+    });
+    expect(run.code).toBe(0);
+  });
+
+  it('takes VERSION=KEY and env:VAR key sources', async () => {
+    const env = { ALIPAY_KEY: readFileSync(publicKey, 'utf8') };
+    const run = await cli(
+      ['verify', '--public-key', '1=env:ALIPAY_KEY', ...headerFlags(), '--body', join(dir, 'body.json')],
+      { env },
+    );
+    expect(run.code).toBe(0);
+  });
+
+  it('exits 1 with the verdict, the visible signed content and the likely cause', async () => {
+    const run = await cli([
+      'verify',
+      '--public-key',
+      publicKey,
+      ...headerFlags(),
+      '--body',
+      join(dir, 'body-nl.json'),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('invalid: INVALID_SIGNATURE');
+    expect(run.stdout).toContain(`POST ${fixture.canonicalPath}\\n${fixture.clientId}.`);
+    expect(run.stdout).toMatch(/likely cause: .*re-serialized/);
+    expect(run.stdout).toContain('the body file ends with a newline');
+  });
+
+  it('prints a JSON verdict with --json', async () => {
+    const run = await cli([
+      'verify',
+      '--public-key',
+      publicKey,
+      ...headerFlags(),
+      '--body',
+      join(dir, 'body-nl.json'),
+      '--json',
+    ]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: false,
+      code: 'INVALID_SIGNATURE',
+      checked: [{ path: fixture.canonicalPath }],
+    });
+  });
+
+  it('applies the Request-Time window only with --check-time', async () => {
+    const run = await cli([
+      'verify',
+      '--public-key',
+      publicKey,
+      ...headerFlags(),
+      '--body',
+      join(dir, 'body.json'),
+      '--check-time',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('REQUEST_TIME_OUT_OF_WINDOW');
+  });
+
+  it.each([
+    ['a missing --body', ['verify', '--public-key', publicKey, '--client-id', 'C']],
+    [
+      'no header source',
+      ['verify', '--public-key', publicKey, '--client-id', 'C', '--path', '/n', '--body', '-'],
+    ],
+    [
+      'a private key given as the public key',
+      ['verify', '--public-key', `${FIXTURES}keys/alipay-v1.private.pem`, ...headerFlags(), '--body', '-'],
+    ],
+    [
+      'a key file that does not exist',
+      ['verify', '--public-key', './missing/alipay.pem', ...headerFlags(), '--body', '-'],
+    ],
+    ['an unknown command', ['frobnicate']],
+  ])('exits 2 for %s', async (_name, argv) => {
+    const run = await cli(argv);
+    expect(run.code).toBe(2);
+    expect(run.stderr.length).toBeGreaterThan(0);
+  });
+
+  it('--help exits 0 and lists the commands', async () => {
+    const run = await cli(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/keys[\s\S]*verify[\s\S]*demo/);
+  });
+});
+
+describe('authnotify demo', () => {
+  it('signs, verifies and shows the typical failures', async () => {
+    const run = await cli(['demo']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/as sent\s+→ valid/);
+    expect(run.stdout).toMatch(/re-serialized with spaces\s+→ INVALID_SIGNATURE/);
+    expect(run.stdout).toMatch(/path rewritten by a proxy\s+→ valid \(canonical path\)/);
+  });
+});
