@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './event-key.js';
 export * from './key-ring.js';
 export * from './keys.js';
+export * from './mask.js';
 export * from './notification.js';
 export * from './request-time.js';
 export * from './result.js';

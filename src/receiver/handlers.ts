@@ -1,0 +1,98 @@
+/**
+ * Application handlers, typed by notification type:
+ * `receiver.on('TOKEN_CANCELED', async (event) => …)` sees a `TokenCanceled`; `on('*', …)` sees them all.
+ */
+import { maskToken } from '../protocol/mask.js';
+import type { NotificationOf, NotifyType } from '../protocol/notification.js';
+import type { AuthorizationRecord, AuthorizationStatus } from '../store/types.js';
+
+/** An authorization as handlers and the API see it: no token, no hash, login id already masked. */
+export interface AuthorizationView {
+  id: string;
+  status: AuthorizationStatus;
+  authState: string | null;
+  userId: string | null;
+  userLoginId: string | null;
+  authClientId: string | null;
+  merchantUserId: string | null;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function toAuthorizationView(a: AuthorizationRecord): AuthorizationView {
+  return {
+    id: a.id,
+    status: a.status,
+    authState: a.authState,
+    userId: a.userId,
+    userLoginId: a.userLoginIdMasked,
+    authClientId: a.authClientId,
+    merchantUserId: a.merchantUserId,
+    reason: a.reason,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+/** A notification handed to handlers; for a union of types it is a union discriminated by `type`. */
+export type NotificationEvent<T extends NotifyType = NotifyType> = T extends NotifyType
+  ? {
+      /** Inbox row id: stable across retries, use it to make handlers idempotent. */
+      id: string;
+      type: T;
+      notification: NotificationOf<T>;
+      receivedAt: number;
+      /** What the lifecycle did: APPLIED, NO_CHANGE, IGNORED_TERMINAL, UNKNOWN_AUTH_STATE, TOMBSTONED, … */
+      outcome: string;
+      authorization: AuthorizationView | undefined;
+    }
+  : never;
+
+export interface HandlerContext {
+  /** 1 on the first run, higher on retries (handlers run at least once). */
+  attempt: number;
+}
+
+export type NotificationHandler<T extends NotifyType = NotifyType> = (
+  event: NotificationEvent<T>,
+  context: HandlerContext,
+) => void | Promise<void>;
+
+export class HandlerRegistry {
+  readonly #handlers = new Map<NotifyType | '*', Set<NotificationHandler<NotifyType>>>();
+
+  on<T extends NotifyType | '*'>(
+    type: T,
+    handler: NotificationHandler<T extends NotifyType ? T : NotifyType>,
+  ): () => void {
+    let set = this.#handlers.get(type);
+    if (!set) {
+      set = new Set();
+      this.#handlers.set(type, set);
+    }
+    const h = handler as unknown as NotificationHandler<NotifyType>;
+    set.add(h);
+    return () => set.delete(h);
+  }
+
+  /** Runs every handler for the event in registration order; the first failure stops the run. */
+  async run(event: NotificationEvent, context: HandlerContext): Promise<void> {
+    for (const key of [event.type, '*'] as const) {
+      for (const handler of this.#handlers.get(key) ?? []) await handler(event, context);
+    }
+  }
+}
+
+/** A short, token-free description of a notification for logs. */
+export function describeForLog(
+  type: string | null,
+  notification: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  if (!notification) return { type };
+  return {
+    type,
+    accessToken: maskToken(notification.accessToken as string | undefined),
+    authState: typeof notification.authState === 'string' ? notification.authState.slice(0, 12) : undefined,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Keys derived from the one secret a deployment configures (`AUTHNOTIFY_SECRET_KEY`, ≥ 32 bytes):
+ * an HMAC key for token lookups and an AES-256-GCM key for sealing data at rest (raw notification bodies
+ * carry the access token). HKDF-SHA256 keeps the two independent. Web-standard crypto only.
+ */
+import { decodeBase64Strict, utf8 } from '../protocol/bytes.js';
+import { AuthNotifyError } from '../protocol/errors.js';
+import type { CryptoKey } from '../protocol/web-crypto.js';
+
+export interface Secrets {
+  /** Keyed hash (hex) of a token, for lookups without storing the token. */
+  tokenHash(token: string): Promise<string>;
+  /** AES-256-GCM: 12-byte random IV followed by ciphertext and tag, with a version byte in front. */
+  seal(plaintext: Uint8Array): Promise<Uint8Array>;
+  open(sealed: Uint8Array): Promise<Uint8Array>;
+}
+
+const SEAL_VERSION = 1;
+
+/**
+ * Reads a secret given as base64 (≥ 32 bytes decoded), 64 hex characters, or raw bytes.
+ *
+ * @example
+ * const secrets = await createSecrets(process.env.AUTHNOTIFY_SECRET_KEY ?? '');
+ */
+export function parseSecret(secret: string | Uint8Array): Uint8Array {
+  if (secret instanceof Uint8Array) {
+    if (secret.length < 32) throw weak(secret.length);
+    return secret;
+  }
+  const text = secret.trim();
+  if (/^[0-9a-fA-F]{64,}$/.test(text) && text.length % 2 === 0) {
+    return Uint8Array.from(text.match(/../g) as string[], (h) => Number.parseInt(h, 16));
+  }
+  const decoded = decodeBase64Strict(text);
+  if ('bytes' in decoded && decoded.bytes.length >= 32) return decoded.bytes;
+  if ('bytes' in decoded) throw weak(decoded.bytes.length);
+  throw new AuthNotifyError('CONFIG_INVALID', 'the secret key is neither base64 nor hex', {
+    hint: 'Generate one with `openssl rand -base64 32` and set AUTHNOTIFY_SECRET_KEY.',
+  });
+}
+
+function weak(length: number): AuthNotifyError {
+  return new AuthNotifyError(
+    'CONFIG_INVALID',
+    `the secret key is ${length} bytes; at least 32 are required`,
+    {
+      hint: 'Generate one with `openssl rand -base64 32` and set AUTHNOTIFY_SECRET_KEY.',
+    },
+  );
+}
+
+async function derive(
+  master: CryptoKey,
+  info: string,
+  algorithm: HmacImportParams | AesKeyGenParams,
+  usages: KeyUsage[],
+): Promise<CryptoKey> {
+  return crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: utf8(info) as Uint8Array<ArrayBuffer> },
+    master,
+    algorithm,
+    false,
+    usages,
+  );
+}
+
+type HmacImportParams = { name: 'HMAC'; hash: 'SHA-256'; length: number };
+type AesKeyGenParams = { name: 'AES-GCM'; length: 256 };
+type KeyUsage = 'sign' | 'verify' | 'encrypt' | 'decrypt';
+
+export async function createSecrets(secret: string | Uint8Array): Promise<Secrets> {
+  const raw = parseSecret(secret);
+  const master = await crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'HKDF', false, [
+    'deriveKey',
+  ]);
+  const hmac = await derive(
+    master,
+    'authnotify/token-hash/v1',
+    { name: 'HMAC', hash: 'SHA-256', length: 256 },
+    ['sign'],
+  );
+  const aes = await derive(master, 'authnotify/seal/v1', { name: 'AES-GCM', length: 256 }, [
+    'encrypt',
+    'decrypt',
+  ]);
+  return {
+    async tokenHash(token) {
+      const mac = new Uint8Array(
+        await crypto.subtle.sign('HMAC', hmac, utf8(token) as Uint8Array<ArrayBuffer>),
+      );
+      let hex = '';
+      for (const b of mac) hex += b.toString(16).padStart(2, '0');
+      return hex;
+    },
+    async seal(plaintext) {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const ciphertext = new Uint8Array(
+        await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aes, plaintext as Uint8Array<ArrayBuffer>),
+      );
+      const out = new Uint8Array(1 + iv.length + ciphertext.length);
+      out[0] = SEAL_VERSION;
+      out.set(iv, 1);
+      out.set(ciphertext, 13);
+      return out;
+    },
+    async open(sealed) {
+      if (sealed[0] !== SEAL_VERSION || sealed.length < 13 + 16) {
+        throw new AuthNotifyError(
+          'INTERNAL_ERROR',
+          'stored data is not in a sealed format this version reads',
+        );
+      }
+      try {
+        return new Uint8Array(
+          await crypto.subtle.decrypt(
+            { name: 'AES-GCM', iv: sealed.subarray(1, 13) },
+            aes,
+            sealed.subarray(13) as Uint8Array<ArrayBuffer>,
+          ),
+        );
+      } catch (error) {
+        throw new AuthNotifyError(
+          'CONFIG_INVALID',
+          'stored data cannot be decrypted with the configured secret key',
+          {
+            cause: error,
+            hint: 'AUTHNOTIFY_SECRET_KEY differs from the one the data was written with.',
+          },
+        );
+      }
+    },
+  };
+}

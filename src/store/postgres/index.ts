@@ -1,0 +1,315 @@
+/**
+ * PostgreSQL store, for many `authnotify serve` processes on many machines. Every statement is its own
+ * transaction except `applyEvent`/`saveConsult` (BEGIN … COMMIT with row locks) and claims, which use
+ * FOR UPDATE SKIP LOCKED so concurrent workers never lease the same row.
+ *
+ * @example
+ * const store = await createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/test' });
+ */
+import pg from 'pg';
+import { AuthNotifyError } from '../../protocol/errors.js';
+import {
+  type Answer,
+  applyEventSteps,
+  driveAsync,
+  type Query,
+  type Steps,
+  saveConsultSteps,
+} from '../apply-event.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  page,
+  type Row,
+  storeUnavailable,
+  toAuthorizationRecord,
+  toInboxRecord,
+  toTimelineEntry,
+} from '../rows.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
+import { finishParams, numbered, pageQuery, requeueQuery, SQL } from '../statements.js';
+import type {
+  ApplyEventInput,
+  ApplyEventResult,
+  AuthorizationFilter,
+  AuthorizationRecord,
+  ConsultRecord,
+  InboxClaim,
+  InboxFilter,
+  InboxFinish,
+  InboxInsertResult,
+  InboxRecord,
+  InboxStatus,
+  LifecycleDecision,
+  LifecycleSnapshot,
+  NewInboxRow,
+  Page,
+  Store,
+  TimelineEntry,
+} from '../types.js';
+import { INBOX_STATUSES } from '../types.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema holding authnotify's tables (created if missing). Default `public`. */
+  schema?: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  migrate?: boolean;
+  now?: number;
+  /** Connection timeout in ms. Default 5000. */
+  connectTimeoutMs?: number;
+}
+
+/** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
+const RETRYABLE = new Set(['23505', '40P01', '40001']);
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #schema: string;
+  #closed = false;
+
+  constructor(pool: pg.Pool, schema: string) {
+    this.#pool = pool;
+    this.#schema = schema;
+  }
+
+  async #query(what: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    try {
+      return await this.#pool.query<Row>(numbered(sql), params);
+    } catch (error) {
+      throw storeUnavailable(error, what);
+    }
+  }
+
+  async #transaction<T>(what: string, steps: () => Steps<T>, attempts = 3): Promise<T> {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw storeUnavailable(error, what);
+    }
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query('BEGIN');
+          const result = await driveAsync(steps(), async (query: Query): Promise<Answer> => {
+            const out = await client.query<Row>(numbered(query.sql), query.params);
+            return query.mode === 'get' ? out.rows[0] : (out.rowCount ?? 0);
+          });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const code = (error as { code?: string }).code;
+          const retry =
+            (code !== undefined && RETRYABLE.has(code)) ||
+            (error instanceof AuthNotifyError && error.code === 'CONFLICT');
+          if (retry && attempt < attempts) continue;
+          if (error instanceof AuthNotifyError) throw error;
+          throw storeUnavailable(error, what);
+        }
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async migrate(now: number): Promise<number[]> {
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw storeUnavailable(error, 'connect to PostgreSQL');
+    });
+    try {
+      await client.query('BEGIN');
+      // One migrator at a time across processes.
+      await client.query('SELECT pg_advisory_xact_lock(7345012)');
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
+      await client.query(MIGRATIONS_TABLE);
+      const done = new Set(
+        (
+          await client.query<{ version: number }>('SELECT version FROM authnotify_schema_migrations')
+        ).rows.map((r) => r.version),
+      );
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        for (const sql of migration.statements('postgres')) await client.query(sql);
+        await client.query(numbered(SQL.insertMigration), [migration.version, migration.name, now]);
+        applied.push(migration.version);
+      }
+      await client.query('COMMIT');
+      return applied;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeUnavailable(error, 'migrate the PostgreSQL schema');
+    } finally {
+      client.release();
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    const exists = await this.#query(
+      'read the schema version',
+      "SELECT to_regclass('authnotify_schema_migrations') AS t",
+    );
+    if (exists.rows[0]?.t === null) return 0;
+    const result = await this.#query('read the schema version', SQL.maxMigration);
+    return Number(result.rows[0]?.v ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('be reached', 'SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  async insertInbox(row: NewInboxRow): Promise<InboxInsertResult> {
+    const result = await this.#query('store the notification', SQL.insertInbox, [
+      row.id,
+      row.eventKey,
+      row.type,
+      row.status,
+      row.rawBody,
+      JSON.stringify(row.headers),
+      row.path,
+      row.matchedPath,
+      row.keyVersion,
+      row.violations === null ? null : JSON.stringify(row.violations),
+      row.requestId,
+      row.receivedAt,
+      row.status === 'PENDING' ? row.receivedAt : null,
+      row.receivedAt,
+    ]);
+    const out = result.rows[0] as { id: string; duplicates: number };
+    return {
+      outcome: Number(out.duplicates) === 0 ? 'inserted' : 'duplicate',
+      id: out.id,
+      duplicates: Number(out.duplicates),
+    };
+  }
+
+  async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
+    const result = await this.#query('claim inbox rows', SQL.claimInbox(true), [
+      claim.owner,
+      claim.now + claim.leaseMs,
+      claim.now,
+      claim.now,
+      claim.now,
+      claim.limit,
+    ]);
+    return result.rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+  }
+
+  async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
+    const result = await this.#query('finish an inbox row', SQL.finishInbox, finishParams(id, owner, finish));
+    return result.rowCount === 1;
+  }
+
+  async getInbox(id: string): Promise<InboxRecord | undefined> {
+    const result = await this.#query('read an inbox row', SQL.getInbox, [id]);
+    return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;
+  }
+
+  async listInbox(filter: InboxFilter): Promise<Page<InboxRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const { sql, params } = pageQuery(
+      'inbox',
+      'received_at',
+      [
+        ['status', filter.status],
+        ['type', filter.type],
+      ],
+      cursor,
+      filter.limit,
+    );
+    const rows = (await this.#query('list the inbox', sql, params)).rows.map(toInboxRecord);
+    return page(rows, filter.limit, (r) => encodeCursor(r.receivedAt, r.id));
+  }
+
+  async requeueInbox(
+    id: string,
+    now: number,
+    reclassified?: { eventKey: string; type: string; violations: null },
+  ): Promise<InboxRecord | undefined> {
+    const { sql, params } = requeueQuery(id, now, reclassified);
+    const result = await this.#query('requeue an inbox row', sql, params);
+    return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;
+  }
+
+  async countInbox(): Promise<Record<InboxStatus, number>> {
+    const counts = Object.fromEntries(INBOX_STATUSES.map((s) => [s, 0])) as Record<InboxStatus, number>;
+    for (const r of (await this.#query('count the inbox', SQL.countInbox)).rows)
+      counts[r.status as InboxStatus] = Number(r.n);
+    return counts;
+  }
+
+  applyEvent(
+    input: ApplyEventInput,
+    decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
+  ): Promise<ApplyEventResult> {
+    return this.#transaction('apply a lifecycle event', () => applyEventSteps(input, decide, true));
+  }
+
+  saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void> {
+    return this.#transaction('save a consult', () => saveConsultSteps(consult, authorization), 1);
+  }
+
+  async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
+    const result = await this.#query('read an authorization', SQL.authorizationBy('id', false), [id]);
+    return result.rows[0] ? toAuthorizationRecord(result.rows[0]) : undefined;
+  }
+
+  async listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const filters: [string, string | undefined][] = [
+      ['status', filter.status],
+      ['auth_state', filter.authState],
+      ['token_hash', filter.tokenHash],
+    ];
+    const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
+    const rows = (await this.#query('list authorizations', sql, params)).rows.map(toAuthorizationRecord);
+    return page(rows, filter.limit, (r) => encodeCursor(r.updatedAt, r.id));
+  }
+
+  async timeline(authorizationId: string): Promise<TimelineEntry[]> {
+    return (await this.#query('read a timeline', SQL.timeline, [authorizationId])).rows.map(toTimelineEntry);
+  }
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
+    throw new AuthNotifyError('CONFIG_INVALID', `"${name}" is not a valid PostgreSQL schema name`);
+  }
+  return `"${name}"`;
+}
+
+/** Connects (and by default migrates). Throws STORE_UNAVAILABLE when PostgreSQL cannot be reached. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const schema = options.schema ?? 'public';
+  quoteIdent(schema);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const store = new PostgresStore(pool, schema);
+  if (options.migrate !== false) {
+    try {
+      await store.migrate(options.now ?? Date.now());
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+  return store;
+}

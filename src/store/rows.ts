@@ -1,0 +1,203 @@
+/** Row <-> record mapping shared by the SQLite and PostgreSQL stores. */
+
+import { AuthNotifyError } from '../protocol/errors.js';
+import type { Violation } from '../protocol/notification.js';
+import type {
+  AuthorizationRecord,
+  ConsultRecord,
+  InboxRecord,
+  InboxStatus,
+  Page,
+  TimelineEntry,
+  TombstoneRecord,
+} from './types.js';
+
+export type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function bytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new Error('expected bytes');
+}
+
+export function toInboxRecord(r: Row): InboxRecord {
+  return {
+    id: String(r.id),
+    eventKey: String(r.event_key),
+    type: strOrNull(r.type),
+    status: r.status as InboxStatus,
+    rawBody: bytes(r.raw_body),
+    headers: JSON.parse(String(r.headers)) as Record<string, string>,
+    path: String(r.path),
+    matchedPath: r.matched_path as 'canonical' | 'received',
+    keyVersion: String(r.key_version),
+    violations: r.violations === null ? null : (JSON.parse(String(r.violations)) as Violation[]),
+    duplicates: num(r.duplicates),
+    attempts: num(r.attempts),
+    lastError: strOrNull(r.last_error),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    leaseOwner: strOrNull(r.lease_owner),
+    leasedUntil: numOrNull(r.leased_until),
+    applied: num(r.applied) === 1,
+    outcome: strOrNull(r.outcome),
+    authorizationId: strOrNull(r.authorization_id),
+    requestId: String(r.request_id),
+    receivedAt: num(r.received_at),
+    lastDuplicateAt: numOrNull(r.last_duplicate_at),
+    processedAt: numOrNull(r.processed_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export const AUTHORIZATION_COLUMNS = [
+  'id',
+  'status',
+  'auth_state',
+  'auth_code',
+  'code_redeemed_at',
+  'token_hash',
+  'access_token_enc',
+  'refresh_token_enc',
+  'access_token_expires_at',
+  'refresh_token_expires_at',
+  'user_id',
+  'user_login_id_masked',
+  'auth_client_id',
+  'merchant_user_id',
+  'reason',
+  'created_at',
+  'updated_at',
+  'version',
+] as const;
+
+const FIELD_OF: Record<string, keyof AuthorizationRecord> = {
+  id: 'id',
+  status: 'status',
+  auth_state: 'authState',
+  auth_code: 'authCode',
+  code_redeemed_at: 'codeRedeemedAt',
+  token_hash: 'tokenHash',
+  access_token_enc: 'accessTokenEnc',
+  refresh_token_enc: 'refreshTokenEnc',
+  access_token_expires_at: 'accessTokenExpiresAt',
+  refresh_token_expires_at: 'refreshTokenExpiresAt',
+  user_id: 'userId',
+  user_login_id_masked: 'userLoginIdMasked',
+  auth_client_id: 'authClientId',
+  merchant_user_id: 'merchantUserId',
+  reason: 'reason',
+  created_at: 'createdAt',
+  updated_at: 'updatedAt',
+  version: 'version',
+};
+export const COLUMN_OF: Record<string, string> = Object.fromEntries(
+  Object.entries(FIELD_OF).map(([c, f]) => [f, c]),
+);
+
+const NUMERIC = new Set([
+  'code_redeemed_at',
+  'access_token_expires_at',
+  'refresh_token_expires_at',
+  'created_at',
+  'updated_at',
+  'version',
+]);
+
+export function toAuthorizationRecord(r: Row): AuthorizationRecord {
+  const out: Record<string, unknown> = {};
+  for (const column of AUTHORIZATION_COLUMNS) {
+    const v = r[column];
+    out[FIELD_OF[column] as string] = NUMERIC.has(column) ? numOrNull(v) : v === undefined ? null : v;
+  }
+  return out as unknown as AuthorizationRecord;
+}
+
+/** Values of an authorization in AUTHORIZATION_COLUMNS order. */
+export function authorizationValues(
+  a: Omit<AuthorizationRecord, 'version'> & { version?: number },
+): unknown[] {
+  return AUTHORIZATION_COLUMNS.map((c) => {
+    const v = (a as unknown as Record<string, unknown>)[FIELD_OF[c] as string];
+    return v === undefined ? (c === 'version' ? 0 : null) : v;
+  });
+}
+
+/** `SET col = ?, …` pairs for a patch, in a stable order. Unknown fields are a programming error. */
+export function patchAssignments(patch: Record<string, unknown>): { columns: string[]; values: unknown[] } {
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const column = COLUMN_OF[field];
+    if (!column || column === 'id' || column === 'version' || column === 'created_at') {
+      throw new AuthNotifyError('INTERNAL_ERROR', `authorization field ${field} cannot be patched`);
+    }
+    columns.push(column);
+    values.push(value);
+  }
+  return { columns, values };
+}
+
+export function toConsultRecord(r: Row): ConsultRecord {
+  return {
+    authState: String(r.auth_state),
+    authorizationId: String(r.authorization_id),
+    merchantReference: strOrNull(r.merchant_reference),
+    createdAt: num(r.created_at),
+    expiresAt: numOrNull(r.expires_at),
+  };
+}
+
+export function toTombstoneRecord(r: Row): TombstoneRecord {
+  return {
+    tokenHash: String(r.token_hash),
+    reason: strOrNull(r.reason),
+    inboxId: strOrNull(r.inbox_id),
+    createdAt: num(r.created_at),
+  };
+}
+
+export function toTimelineEntry(r: Row): TimelineEntry {
+  return {
+    id: String(r.id),
+    authorizationId: String(r.authorization_id),
+    kind: String(r.kind),
+    from: strOrNull(r.from_status) as TimelineEntry['from'],
+    to: strOrNull(r.to_status) as TimelineEntry['to'],
+    inboxId: strOrNull(r.inbox_id),
+    detail: strOrNull(r.detail),
+    at: num(r.at),
+  };
+}
+
+/** Keyset cursor over (time, id), opaque to callers. */
+export function encodeCursor(time: number, id: string): string {
+  return Buffer.from(JSON.stringify([time, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): [number, string] | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string')
+      return [value[0], value[1]];
+  } catch {
+    // fall through
+  }
+  throw new AuthNotifyError('PARAM_ILLEGAL', 'the cursor is not one this API returned', { status: 400 });
+}
+
+export function storeUnavailable(error: unknown, what: string): AuthNotifyError {
+  if (error instanceof AuthNotifyError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new AuthNotifyError('STORE_UNAVAILABLE', `the store could not ${what}: ${detail}`, { cause: error });
+}
+
+export function page<T>(rows: T[], limit: number, cursorOf: (row: T) => string): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}

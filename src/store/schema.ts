@@ -1,0 +1,104 @@
+/**
+ * Versioned migrations for both dialects. A migration is never edited once released; changes are new
+ * versions. Times are epoch milliseconds (BIGINT), so both databases order and compare them the same way.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (dialect: Dialect) => string[];
+}
+
+const blob = (d: Dialect) => (d === 'sqlite' ? 'BLOB' : 'BYTEA');
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'inbox, authorizations, consults, tombstones, timeline',
+    statements: (d) => [
+      `CREATE TABLE inbox (
+        id TEXT PRIMARY KEY,
+        event_key TEXT NOT NULL UNIQUE,
+        type TEXT,
+        status TEXT NOT NULL CHECK (status IN ('PENDING','PROCESSING','PROCESSED','FAILED','QUARANTINED')),
+        raw_body ${blob(d)} NOT NULL,
+        headers TEXT NOT NULL,
+        path TEXT NOT NULL,
+        matched_path TEXT NOT NULL,
+        key_version TEXT NOT NULL,
+        violations TEXT,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at BIGINT,
+        lease_owner TEXT,
+        leased_until BIGINT,
+        applied INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT,
+        authorization_id TEXT,
+        request_id TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        last_duplicate_at BIGINT,
+        processed_at BIGINT,
+        updated_at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX inbox_due ON inbox (status, next_attempt_at)',
+      'CREATE INDEX inbox_received ON inbox (received_at DESC, id DESC)',
+      `CREATE TABLE authorizations (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('PENDING','CODE_RECEIVED','ACTIVE','CANCELED','REVOKED','FAILED','EXPIRED')),
+        auth_state TEXT UNIQUE,
+        auth_code TEXT UNIQUE,
+        code_redeemed_at BIGINT,
+        token_hash TEXT UNIQUE,
+        access_token_enc TEXT,
+        refresh_token_enc TEXT,
+        access_token_expires_at BIGINT,
+        refresh_token_expires_at BIGINT,
+        user_id TEXT,
+        user_login_id_masked TEXT,
+        auth_client_id TEXT,
+        merchant_user_id TEXT,
+        reason TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+      )`,
+      'CREATE INDEX authorizations_status ON authorizations (status, updated_at DESC, id DESC)',
+      'CREATE INDEX authorizations_updated ON authorizations (updated_at DESC, id DESC)',
+      `CREATE TABLE consults (
+        auth_state TEXT PRIMARY KEY,
+        authorization_id TEXT NOT NULL,
+        merchant_reference TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT
+      )`,
+      `CREATE TABLE tombstones (
+        token_hash TEXT PRIMARY KEY,
+        reason TEXT,
+        inbox_id TEXT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE authorization_events (
+        id TEXT PRIMARY KEY,
+        authorization_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        inbox_id TEXT,
+        detail TEXT,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX authorization_events_by_authorization ON authorization_events (authorization_id, at)',
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS authnotify_schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;

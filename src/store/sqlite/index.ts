@@ -1,0 +1,296 @@
+/**
+ * The embedded default store: one SQLite file, WAL, `synchronous=FULL`, group commit for inbox inserts.
+ * An acknowledgement means the notification is on disk.
+ *
+ * @example
+ * const store = await createSqliteStore({ path: './authnotify.db' });
+ */
+import Database from 'better-sqlite3';
+import { AuthNotifyError } from '../../protocol/errors.js';
+import { type Answer, applyEventSteps, driveSync, type Query, saveConsultSteps } from '../apply-event.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  page,
+  type Row,
+  storeUnavailable,
+  toAuthorizationRecord,
+  toInboxRecord,
+  toTimelineEntry,
+} from '../rows.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
+import { finishParams, pageQuery, requeueQuery, SQL } from '../statements.js';
+import type {
+  ApplyEventInput,
+  ApplyEventResult,
+  AuthorizationFilter,
+  AuthorizationRecord,
+  ConsultRecord,
+  InboxClaim,
+  InboxFilter,
+  InboxFinish,
+  InboxInsertResult,
+  InboxRecord,
+  InboxStatus,
+  LifecycleDecision,
+  LifecycleSnapshot,
+  NewInboxRow,
+  Page,
+  Store,
+  TimelineEntry,
+} from '../types.js';
+import { INBOX_STATUSES } from '../types.js';
+import { GroupCommit } from './group-commit.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:` for a throwaway store (tests, `authnotify send`). */
+  path: string;
+  /** Apply migrations on open. Default true. */
+  migrate?: boolean;
+  /** Epoch ms for the migration record; default Date.now() (startup only, not logic). */
+  now?: number;
+  /** Largest number of inserts per group commit. Default 512. */
+  maxBatch?: number;
+  /** Called with each group commit's size (metrics). */
+  onBatch?: (size: number) => void;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
+  #closed = false;
+
+  constructor(db: Database.Database, options: SqliteStoreOptions) {
+    this.#db = db;
+    // Prepared on first use: the table does not exist until migrations have run.
+    let insert: Database.Statement | undefined;
+    const insertMany = db.transaction((rows: NewInboxRow[]) =>
+      rows.map((row) => {
+        insert ??= db.prepare(SQL.insertInbox);
+        const result = insert.get(
+          row.id,
+          row.eventKey,
+          row.type,
+          row.status,
+          row.rawBody,
+          JSON.stringify(row.headers),
+          row.path,
+          row.matchedPath,
+          row.keyVersion,
+          row.violations === null ? null : JSON.stringify(row.violations),
+          row.requestId,
+          row.receivedAt,
+          row.status === 'PENDING' ? row.receivedAt : null,
+          row.receivedAt,
+        ) as { id: string; duplicates: number };
+        return {
+          outcome: result.duplicates === 0 ? 'inserted' : 'duplicate',
+          id: result.id,
+          duplicates: result.duplicates,
+        } satisfies InboxInsertResult;
+      }),
+    );
+    this.#inserts = new GroupCommit({
+      commit: (rows) => insertMany.immediate(rows),
+      ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+      ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+    });
+  }
+
+  #run<T>(what: string, fn: () => T): T {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof AuthNotifyError) throw error;
+      throw storeUnavailable(error, what);
+    }
+  }
+
+  async migrate(now: number): Promise<number[]> {
+    return this.#run('migrate', () => {
+      this.#db.exec(MIGRATIONS_TABLE);
+      const done = new Set(
+        (
+          this.#db.prepare('SELECT version FROM authnotify_schema_migrations').all() as { version: number }[]
+        ).map((r) => r.version),
+      );
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        this.#db
+          .transaction(() => {
+            for (const sql of migration.statements('sqlite')) this.#db.exec(sql);
+            this.#db.prepare(SQL.insertMigration).run(migration.version, migration.name, now);
+          })
+          .immediate();
+        applied.push(migration.version);
+      }
+      return applied;
+    });
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.#run('read the schema version', () => {
+      const exists = this.#db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'authnotify_schema_migrations'")
+        .get();
+      if (!exists) return 0;
+      const row = this.#db.prepare(SQL.maxMigration).get() as { v: number | null };
+      return row.v ?? 0;
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.#run('be reached', () => this.#db.prepare('SELECT 1').get());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#inserts.flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  async insertInbox(row: NewInboxRow): Promise<InboxInsertResult> {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    try {
+      return await this.#inserts.submit(row);
+    } catch (error) {
+      throw storeUnavailable(error, 'store the notification');
+    }
+  }
+
+  async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
+    return this.#run('claim inbox rows', () => {
+      const rows = this.#db
+        .prepare(SQL.claimInbox(false))
+        .all(claim.owner, claim.now + claim.leaseMs, claim.now, claim.now, claim.now, claim.limit) as Row[];
+      return rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+    });
+  }
+
+  async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
+    return this.#run('finish an inbox row', () => {
+      const result = this.#db.prepare(SQL.finishInbox).run(...finishParams(id, owner, finish));
+      return result.changes === 1;
+    });
+  }
+
+  async getInbox(id: string): Promise<InboxRecord | undefined> {
+    return this.#run('read an inbox row', () => {
+      const row = this.#db.prepare(SQL.getInbox).get(id) as Row | undefined;
+      return row ? toInboxRecord(row) : undefined;
+    });
+  }
+
+  async listInbox(filter: InboxFilter): Promise<Page<InboxRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const { sql, params } = pageQuery(
+      'inbox',
+      'received_at',
+      [
+        ['status', filter.status],
+        ['type', filter.type],
+      ],
+      cursor,
+      filter.limit,
+    );
+    return this.#run('list the inbox', () => {
+      const rows = (this.#db.prepare(sql).all(...params) as Row[]).map(toInboxRecord);
+      return page(rows, filter.limit, (r) => encodeCursor(r.receivedAt, r.id));
+    });
+  }
+
+  async requeueInbox(
+    id: string,
+    now: number,
+    reclassified?: { eventKey: string; type: string; violations: null },
+  ): Promise<InboxRecord | undefined> {
+    return this.#run('requeue an inbox row', () => {
+      const { sql, params } = requeueQuery(id, now, reclassified);
+      const row = this.#db.prepare(sql).get(...params) as Row | undefined;
+      return row ? toInboxRecord(row) : undefined;
+    });
+  }
+
+  async countInbox(): Promise<Record<InboxStatus, number>> {
+    return this.#run('count the inbox', () => {
+      const counts = Object.fromEntries(INBOX_STATUSES.map((s) => [s, 0])) as Record<InboxStatus, number>;
+      for (const r of this.#db.prepare(SQL.countInbox).all() as { status: InboxStatus; n: number }[]) {
+        counts[r.status] = r.n;
+      }
+      return counts;
+    });
+  }
+
+  async applyEvent(
+    input: ApplyEventInput,
+    decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
+  ): Promise<ApplyEventResult> {
+    return this.#run('apply a lifecycle event', () =>
+      this.#db.transaction(() => driveSync(applyEventSteps(input, decide, false), this.#exec)).immediate(),
+    );
+  }
+
+  async saveConsult(
+    consult: ConsultRecord,
+    authorization: Omit<AuthorizationRecord, 'version'>,
+  ): Promise<void> {
+    this.#run('save a consult', () =>
+      this.#db.transaction(() => driveSync(saveConsultSteps(consult, authorization), this.#exec)).immediate(),
+    );
+  }
+
+  readonly #exec = (query: Query): Answer => {
+    const statement = this.#db.prepare(query.sql);
+    return query.mode === 'get'
+      ? (statement.get(...query.params) as Row | undefined)
+      : statement.run(...query.params).changes;
+  };
+
+  async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
+    return this.#run('read an authorization', () => {
+      const row = this.#db.prepare(SQL.authorizationBy('id', false)).get(id) as Row | undefined;
+      return row ? toAuthorizationRecord(row) : undefined;
+    });
+  }
+
+  async listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const filters: [string, string | undefined][] = [
+      ['status', filter.status],
+      ['auth_state', filter.authState],
+      ['token_hash', filter.tokenHash],
+    ];
+    const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
+    return this.#run('list authorizations', () => {
+      const rows = (this.#db.prepare(sql).all(...params) as Row[]).map(toAuthorizationRecord);
+      return page(rows, filter.limit, (r) => encodeCursor(r.updatedAt, r.id));
+    });
+  }
+
+  async timeline(authorizationId: string): Promise<TimelineEntry[]> {
+    return this.#run('read a timeline', () =>
+      (this.#db.prepare(SQL.timeline).all(authorizationId) as Row[]).map(toTimelineEntry),
+    );
+  }
+}
+
+/** Opens (and by default migrates) a SQLite store. Throws STORE_UNAVAILABLE naming the file on failure. */
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw storeUnavailable(error, `open the SQLite database ${options.path}`);
+  }
+  const store = new SqliteStore(db, options);
+  if (options.migrate !== false) await store.migrate(options.now ?? Date.now());
+  return store;
+}

@@ -1,0 +1,109 @@
+/**
+ * SQL shared by both stores, written with `?` placeholders; the PostgreSQL store numbers them. Only the
+ * claim query differs (PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers never share a row).
+ */
+import { AUTHORIZATION_COLUMNS } from './rows.js';
+import type { InboxFinish } from './types.js';
+
+export const SQL = {
+  insertInbox: `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version,
+    violations, request_id, received_at, next_attempt_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
+    RETURNING id, duplicates`,
+  claimInbox: (
+    skipLocked: boolean,
+  ) => `UPDATE inbox SET status = 'PROCESSING', lease_owner = ?, leased_until = ?,
+      attempts = attempts + 1, updated_at = ?
+    WHERE id IN (
+      SELECT id FROM inbox
+      WHERE (status = 'PENDING' AND next_attempt_at <= ?) OR (status = 'PROCESSING' AND leased_until < ?)
+      ORDER BY next_attempt_at LIMIT ?${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})
+    RETURNING *`,
+  finishInbox: `UPDATE inbox SET status = ?, lease_owner = NULL, leased_until = NULL, next_attempt_at = ?, last_error = ?,
+      processed_at = ?, updated_at = ?
+    WHERE id = ? AND lease_owner = ? AND status = 'PROCESSING'`,
+  getInbox: 'SELECT * FROM inbox WHERE id = ?',
+  requeueQuarantined: `UPDATE inbox SET status = 'PENDING', event_key = ?, type = ?, violations = NULL, attempts = 0,
+      last_error = NULL, next_attempt_at = ?, applied = 0, outcome = NULL, updated_at = ?
+    WHERE id = ? AND status = 'QUARANTINED' RETURNING *`,
+  requeue: `UPDATE inbox SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = ?, updated_at = ?
+    WHERE id = ? AND status IN ('FAILED', 'QUARANTINED') RETURNING *`,
+  countInbox: 'SELECT status, COUNT(*) AS n FROM inbox GROUP BY status',
+  inboxApplied: 'SELECT applied, outcome, authorization_id FROM inbox WHERE id = ?',
+  markApplied: 'UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, updated_at = ? WHERE id = ?',
+  insertAuthorization: `INSERT INTO authorizations (${AUTHORIZATION_COLUMNS.join(', ')})
+    VALUES (${AUTHORIZATION_COLUMNS.map(() => '?').join(', ')})`,
+  updateAuthorization: (columns: string[]) =>
+    `UPDATE authorizations SET ${[...columns.map((c) => `${c} = ?`), 'version = version + 1'].join(', ')} WHERE id = ? AND version = ?`,
+  authorizationBy: (column: 'id' | 'auth_state' | 'auth_code' | 'token_hash', forUpdate: boolean) =>
+    `SELECT * FROM authorizations WHERE ${column} = ?${forUpdate ? ' FOR UPDATE' : ''}`,
+  consultBy: (forUpdate: boolean) =>
+    `SELECT * FROM consults WHERE auth_state = ?${forUpdate ? ' FOR UPDATE' : ''}`,
+  tombstoneBy: 'SELECT * FROM tombstones WHERE token_hash = ?',
+  insertTombstone:
+    'INSERT INTO tombstones (token_hash, reason, inbox_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING',
+  redeemCode:
+    'UPDATE authorizations SET code_redeemed_at = ?, version = version + 1 WHERE auth_code = ? AND code_redeemed_at IS NULL',
+  insertTimeline: `INSERT INTO authorization_events (id, authorization_id, kind, from_status, to_status, inbox_id, detail, at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertConsult:
+    'INSERT INTO consults (auth_state, authorization_id, merchant_reference, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+  timeline: 'SELECT * FROM authorization_events WHERE authorization_id = ? ORDER BY at, id',
+  insertMigration: 'INSERT INTO authnotify_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  maxMigration: 'SELECT MAX(version) AS v FROM authnotify_schema_migrations',
+} as const;
+
+/** Builds a filtered keyset page query over (timeColumn, id), newest first. */
+export function pageQuery(
+  table: 'inbox' | 'authorizations',
+  timeColumn: 'received_at' | 'updated_at',
+  filters: [column: string, value: string | undefined][],
+  cursor: [number, string] | undefined,
+  limit: number,
+): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [column, value] of filters) {
+    if (value === undefined || value === '') continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (cursor) {
+    where.push(`(${timeColumn} < ? OR (${timeColumn} = ? AND id < ?))`);
+    params.push(cursor[0], cursor[0], cursor[1]);
+  }
+  params.push(limit + 1);
+  const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return { sql: `SELECT * FROM ${table} ${clause} ORDER BY ${timeColumn} DESC, id DESC LIMIT ?`, params };
+}
+
+/** Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Parameters of SQL.finishInbox. */
+export function finishParams(id: string, owner: string, finish: InboxFinish): unknown[] {
+  return [
+    finish.status,
+    finish.status === 'PENDING' ? finish.nextAttemptAt : null,
+    finish.status === 'PROCESSED' ? null : finish.error,
+    finish.status === 'PROCESSED' ? finish.now : null,
+    finish.now,
+    id,
+    owner,
+  ];
+}
+
+/** The requeue statement: quarantined rows that now parse get their real event key and type. */
+export function requeueQuery(
+  id: string,
+  now: number,
+  reclassified: { eventKey: string; type: string; violations: null } | undefined,
+): { sql: string; params: unknown[] } {
+  return reclassified
+    ? { sql: SQL.requeueQuarantined, params: [reclassified.eventKey, reclassified.type, now, now, id] }
+    : { sql: SQL.requeue, params: [now, now, id] };
+}

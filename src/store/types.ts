@@ -1,0 +1,262 @@
+/**
+ * The persistence port. One interface, two implementations (SQLite embedded, PostgreSQL for many
+ * processes), one contract test suite (test/store/contract.ts). Times are epoch milliseconds from the
+ * injected clock; the store never reads the time itself.
+ */
+import type { Violation } from '../protocol/notification.js';
+
+export type InboxStatus = 'PENDING' | 'PROCESSING' | 'PROCESSED' | 'FAILED' | 'QUARANTINED';
+export const INBOX_STATUSES: readonly InboxStatus[] = [
+  'PENDING',
+  'PROCESSING',
+  'PROCESSED',
+  'FAILED',
+  'QUARANTINED',
+];
+
+export type AuthorizationStatus =
+  | 'PENDING'
+  | 'CODE_RECEIVED'
+  | 'ACTIVE'
+  | 'CANCELED'
+  | 'REVOKED'
+  | 'FAILED'
+  | 'EXPIRED';
+export const AUTHORIZATION_STATUSES: readonly AuthorizationStatus[] = [
+  'PENDING',
+  'CODE_RECEIVED',
+  'ACTIVE',
+  'CANCELED',
+  'REVOKED',
+  'FAILED',
+  'EXPIRED',
+];
+
+export interface NewInboxRow {
+  id: string;
+  /** Dedupe key: `TYPE:<authCode|accessToken>`, or `QUARANTINED:<sha256 of body>` for invalid bodies. */
+  eventKey: string;
+  /** `authorizationNotifyType` as sent, when it was readable. */
+  type: string | null;
+  status: 'PENDING' | 'QUARANTINED';
+  rawBody: Uint8Array;
+  /** Client-Id, Request-Time, Signature and Content-Type exactly as received. */
+  headers: Record<string, string>;
+  path: string;
+  matchedPath: 'canonical' | 'received';
+  keyVersion: string;
+  violations: Violation[] | null;
+  requestId: string;
+  receivedAt: number;
+}
+
+export interface InboxRecord {
+  id: string;
+  eventKey: string;
+  type: string | null;
+  status: InboxStatus;
+  rawBody: Uint8Array;
+  headers: Record<string, string>;
+  path: string;
+  matchedPath: 'canonical' | 'received';
+  keyVersion: string;
+  violations: Violation[] | null;
+  duplicates: number;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+  leaseOwner: string | null;
+  leasedUntil: number | null;
+  /** True once the lifecycle effect of this notification is committed. */
+  applied: boolean;
+  /** What applying it did: APPLIED, NO_CHANGE, IGNORED_TERMINAL, UNKNOWN_AUTH_STATE, TOMBSTONED, … */
+  outcome: string | null;
+  authorizationId: string | null;
+  requestId: string;
+  receivedAt: number;
+  lastDuplicateAt: number | null;
+  processedAt: number | null;
+  updatedAt: number;
+}
+
+export interface InboxInsertResult {
+  outcome: 'inserted' | 'duplicate';
+  id: string;
+  duplicates: number;
+}
+
+export interface InboxClaim {
+  now: number;
+  limit: number;
+  leaseMs: number;
+  owner: string;
+}
+
+export type InboxFinish =
+  | { status: 'PROCESSED'; now: number }
+  | { status: 'PENDING'; now: number; nextAttemptAt: number; error: string }
+  | { status: 'FAILED'; now: number; error: string };
+
+export interface InboxFilter {
+  status?: InboxStatus | undefined;
+  type?: string | undefined;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface AuthorizationRecord {
+  id: string;
+  status: AuthorizationStatus;
+  authState: string | null;
+  authCode: string | null;
+  codeRedeemedAt: number | null;
+  tokenHash: string | null;
+  /** Reserved for the client layer: AES-GCM ciphertexts, never plaintext. */
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+  accessTokenExpiresAt: number | null;
+  refreshTokenExpiresAt: number | null;
+  userId: string | null;
+  userLoginIdMasked: string | null;
+  authClientId: string | null;
+  merchantUserId: string | null;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+export interface ConsultRecord {
+  authState: string;
+  authorizationId: string;
+  merchantReference: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export interface TombstoneRecord {
+  tokenHash: string;
+  reason: string | null;
+  inboxId: string | null;
+  createdAt: number;
+}
+
+/** What the lifecycle needs to decide: every row an event may touch, read inside one transaction. */
+export interface LifecycleSnapshot {
+  byAuthState: AuthorizationRecord | undefined;
+  byAuthCode: AuthorizationRecord | undefined;
+  byTokenHash: AuthorizationRecord | undefined;
+  consult: ConsultRecord | undefined;
+  tombstone: TombstoneRecord | undefined;
+}
+
+export interface LifecycleLookup {
+  authState?: string | undefined;
+  authCode?: string | undefined;
+  tokenHash?: string | undefined;
+}
+
+export type AuthorizationPatch = Partial<Omit<AuthorizationRecord, 'id' | 'createdAt' | 'version'>>;
+
+/** The lifecycle's decision, written by the store in the same transaction it read the snapshot in. */
+export interface LifecycleDecision {
+  write?:
+    | { kind: 'create'; authorization: Omit<AuthorizationRecord, 'version'> }
+    | { kind: 'update'; id: string; expectedVersion: number; patch: AuthorizationPatch };
+  tombstone?: TombstoneRecord;
+  timeline?: {
+    authorizationId: string;
+    kind: string;
+    from: AuthorizationStatus | null;
+    to: AuthorizationStatus | null;
+    detail: string | null;
+  };
+  /** Stored on the inbox row (when the event came from one). */
+  outcome: string;
+  /** Claim the authCode for exactly-once redemption (applyToken). */
+  redeemCode?: string;
+}
+
+export interface ApplyEventInput {
+  lookup: LifecycleLookup;
+  /** The inbox row this event comes from; it is marked applied in the same transaction. */
+  inbox?: { id: string; owner: string };
+  timelineId: string;
+  now: number;
+}
+
+export interface ApplyEventResult {
+  decision: LifecycleDecision;
+  authorization: AuthorizationRecord | undefined;
+  /** True when this call won the authCode redemption claim. */
+  redeemed: boolean;
+  /** True when the inbox row had already been applied (the decision was not executed again). */
+  alreadyApplied: boolean;
+}
+
+export interface TimelineEntry {
+  id: string;
+  authorizationId: string;
+  kind: string;
+  from: AuthorizationStatus | null;
+  to: AuthorizationStatus | null;
+  inboxId: string | null;
+  detail: string | null;
+  at: number;
+}
+
+export interface AuthorizationFilter {
+  status?: AuthorizationStatus | undefined;
+  authState?: string | undefined;
+  tokenHash?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations; returns the versions applied now. */
+  migrate(now: number): Promise<number[]>;
+  /** The highest applied migration version (0 before any). */
+  schemaVersion(): Promise<number>;
+  /** Resolves when the store can be reached and written. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Durable insert or duplicate bump, keyed by `eventKey`. Resolves only after the commit. */
+  insertInbox(row: NewInboxRow): Promise<InboxInsertResult>;
+  /** Leases due rows (PENDING due, or PROCESSING with an expired lease); counts an attempt each. */
+  claimInbox(claim: InboxClaim): Promise<InboxRecord[]>;
+  /** Ends a lease. Returns false when the lease was lost to another worker. */
+  finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean>;
+  getInbox(id: string): Promise<InboxRecord | undefined>;
+  listInbox(filter: InboxFilter): Promise<Page<InboxRecord>>;
+  /** Puts a QUARANTINED or FAILED row back in the queue, with a new classification for quarantined rows. */
+  requeueInbox(
+    id: string,
+    now: number,
+    reclassified?: { eventKey: string; type: string; violations: null },
+  ): Promise<InboxRecord | undefined>;
+  countInbox(): Promise<Record<InboxStatus, number>>;
+
+  /** Reads the snapshot, calls `decide` synchronously, writes its decision — all in one transaction. */
+  applyEvent(
+    input: ApplyEventInput,
+    decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
+  ): Promise<ApplyEventResult>;
+  saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void>;
+  getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
+  listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>>;
+  timeline(authorizationId: string): Promise<TimelineEntry[]>;
+}
+
+/** The store could not be reached or could not write: the receiver answers 503 with `U`. */
+export function isStoreUnavailable(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: string }).code === 'STORE_UNAVAILABLE';
+}

@@ -1,0 +1,369 @@
+/**
+ * The Store contract: every implementation runs exactly these tests.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
+import type { AuthorizationRecord, NewInboxRow, Store } from '../../src/store/types.js';
+
+let seq = 0;
+const uid = (p: string) => `${p}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+
+export function inboxRow(overrides: Partial<NewInboxRow> = {}): NewInboxRow {
+  const id = uid('in');
+  return {
+    id,
+    eventKey: `TOKEN_CANCELED:${id}`,
+    type: 'TOKEN_CANCELED',
+    status: 'PENDING',
+    rawBody: Uint8Array.of(0, 255, 1, 128, 10, 13),
+    headers: { 'Client-Id': 'C', 'Request-Time': '1', Signature: 'algorithm=RSA256,signature=x' },
+    path: '/alipay/notify/authorization',
+    matchedPath: 'canonical',
+    keyVersion: '1',
+    violations: null,
+    requestId: uid('req'),
+    receivedAt: 1000,
+    ...overrides,
+  };
+}
+
+export function authorization(
+  overrides: Partial<AuthorizationRecord> = {},
+): Omit<AuthorizationRecord, 'version'> {
+  return {
+    id: uid('au'),
+    status: 'PENDING',
+    authState: uid('st'),
+    authCode: null,
+    codeRedeemedAt: null,
+    tokenHash: null,
+    accessTokenEnc: null,
+    refreshTokenEnc: null,
+    accessTokenExpiresAt: null,
+    refreshTokenExpiresAt: null,
+    userId: null,
+    userLoginIdMasked: null,
+    authClientId: null,
+    merchantUserId: 'm-1',
+    reason: null,
+    createdAt: 1000,
+    updatedAt: 1000,
+    ...overrides,
+  };
+}
+
+export function runStoreContract(
+  name: string,
+  open: () => Promise<Store | undefined>,
+  skipReason: () => string | undefined,
+): void {
+  describe.skipIf(skipReason() !== undefined)(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = (await open()) as Store;
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it('is migrated to the latest schema, and migrating again applies nothing', async () => {
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      expect(await store.migrate(2000)).toEqual([]);
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('stores a notification once and counts duplicates of its event key', async () => {
+      const row = inboxRow();
+      expect(await store.insertInbox(row)).toEqual({ outcome: 'inserted', id: row.id, duplicates: 0 });
+      const again = await store.insertInbox({ ...row, id: uid('other'), receivedAt: 5000 });
+      expect(again).toEqual({ outcome: 'duplicate', id: row.id, duplicates: 1 });
+      const stored = await store.getInbox(row.id);
+      expect(stored).toMatchObject({
+        status: 'PENDING',
+        duplicates: 1,
+        lastDuplicateAt: 5000,
+        attempts: 0,
+        applied: false,
+      });
+      expect(Array.from(stored?.rawBody ?? [])).toEqual([0, 255, 1, 128, 10, 13]);
+      expect(stored?.headers.Signature).toBe('algorithm=RSA256,signature=x');
+    });
+
+    it('stores 300 concurrent distinct notifications and answers each', async () => {
+      const rows = Array.from({ length: 300 }, () => inboxRow({ receivedAt: 1500 }));
+      const results = await Promise.all(rows.map((r) => store.insertInbox(r)));
+      expect(results.every((r) => r.outcome === 'inserted')).toBe(true);
+      for (const r of rows.slice(0, 5)) expect(await store.getInbox(r.id)).toBeDefined();
+    });
+
+    it('leases due rows to one worker, and again after the lease expires', async () => {
+      // Fresh time range far in the future so earlier tests' rows are due too; drain them first.
+      const T = 10_000_000;
+      await drainAll(store, T);
+      const due = inboxRow({ receivedAt: T });
+      const later = inboxRow({ receivedAt: T + 60_000 });
+      await store.insertInbox(due);
+      await store.insertInbox(later);
+      const a = await store.claimInbox({ now: T + 1, limit: 10, leaseMs: 30_000, owner: 'A' });
+      expect(a.map((r) => r.id)).toEqual([due.id]);
+      expect(a[0]).toMatchObject({ status: 'PROCESSING', attempts: 1, leaseOwner: 'A' });
+      expect(await store.claimInbox({ now: T + 2, limit: 10, leaseMs: 30_000, owner: 'B' })).toEqual([]);
+      expect(await store.finishInbox(due.id, 'B', { status: 'PROCESSED', now: T + 3 })).toBe(false);
+      const b = await store.claimInbox({ now: T + 40_000, limit: 10, leaseMs: 30_000, owner: 'B' });
+      expect(b.map((r) => r.id)).toEqual([due.id]);
+      expect(b[0]?.attempts).toBe(2);
+      expect(await store.finishInbox(due.id, 'A', { status: 'PROCESSED', now: T + 40_001 })).toBe(false);
+      expect(await store.finishInbox(due.id, 'B', { status: 'PROCESSED', now: T + 40_002 })).toBe(true);
+      expect(await store.getInbox(due.id)).toMatchObject({
+        status: 'PROCESSED',
+        processedAt: T + 40_002,
+        leaseOwner: null,
+      });
+      const c = await store.claimInbox({ now: T + 60_000, limit: 10, leaseMs: 30_000, owner: 'C' });
+      expect(c.map((r) => r.id)).toEqual([later.id]);
+    });
+
+    it('never leases one row to two concurrent claimers', async () => {
+      const T = 20_000_000;
+      await drainAll(store, T);
+      const rows = Array.from({ length: 60 }, () => inboxRow({ receivedAt: T }));
+      await Promise.all(rows.map((r) => store.insertInbox(r)));
+      const claims = await Promise.all(
+        ['w1', 'w2', 'w3', 'w4'].map((owner) =>
+          store.claimInbox({ now: T + 1, limit: 25, leaseMs: 60_000, owner }),
+        ),
+      );
+      const ids = claims.flat().map((r) => r.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(60);
+    });
+
+    it('schedules a retry and fails for good when told to', async () => {
+      const T = 30_000_000;
+      await drainAll(store, T);
+      const row = inboxRow({ receivedAt: T });
+      await store.insertInbox(row);
+      await store.claimInbox({ now: T, limit: 1, leaseMs: 1000, owner: 'A' });
+      expect(
+        await store.finishInbox(row.id, 'A', {
+          status: 'PENDING',
+          now: T + 1,
+          nextAttemptAt: T + 5000,
+          error: 'boom',
+        }),
+      ).toBe(true);
+      expect(await store.claimInbox({ now: T + 4999, limit: 5, leaseMs: 1000, owner: 'A' })).toEqual([]);
+      const [again] = await store.claimInbox({ now: T + 5000, limit: 5, leaseMs: 1000, owner: 'A' });
+      expect(again).toMatchObject({ id: row.id, attempts: 2, lastError: 'boom' });
+      await store.finishInbox(row.id, 'A', { status: 'FAILED', now: T + 5001, error: 'gave up' });
+      expect(await store.getInbox(row.id)).toMatchObject({ status: 'FAILED', lastError: 'gave up' });
+      const requeued = await store.requeueInbox(row.id, T + 6000);
+      expect(requeued).toMatchObject({ status: 'PENDING', attempts: 0, nextAttemptAt: T + 6000 });
+      expect(await store.requeueInbox(row.id, T + 6001)).toBeUndefined();
+    });
+
+    it('keeps quarantined rows out of the queue until reclassified', async () => {
+      const T = 40_000_000;
+      await drainAll(store, T);
+      const row = inboxRow({
+        status: 'QUARANTINED',
+        eventKey: `QUARANTINED:${uid('h')}`,
+        type: 'TOKEN_REFRESHED',
+        violations: [{ path: 'authorizationNotifyType', rule: 'enum', message: 'x' }],
+        receivedAt: T,
+      });
+      await store.insertInbox(row);
+      expect(await store.claimInbox({ now: T + 1, limit: 5, leaseMs: 1000, owner: 'A' })).toEqual([]);
+      const stored = await store.getInbox(row.id);
+      expect(stored?.violations).toEqual([{ path: 'authorizationNotifyType', rule: 'enum', message: 'x' }]);
+      const key = `TOKEN_CANCELED:${uid('t')}`;
+      const requeued = await store.requeueInbox(row.id, T + 2, {
+        eventKey: key,
+        type: 'TOKEN_CANCELED',
+        violations: null,
+      });
+      expect(requeued).toMatchObject({
+        status: 'PENDING',
+        eventKey: key,
+        type: 'TOKEN_CANCELED',
+        violations: null,
+      });
+      expect(
+        (await store.claimInbox({ now: T + 3, limit: 5, leaseMs: 1000, owner: 'A' })).map((r) => r.id),
+      ).toEqual([row.id]);
+    });
+
+    it('lists the inbox newest first with filters and a cursor', async () => {
+      const T = 50_000_000;
+      const type = `PAGE_${uid('t')}`;
+      const rows = Array.from({ length: 5 }, (_, i) => inboxRow({ type, receivedAt: T + i }));
+      for (const r of rows) await store.insertInbox(r);
+      const first = await store.listInbox({ type, limit: 2 });
+      expect(first.items.map((r) => r.id)).toEqual([rows[4]?.id, rows[3]?.id]);
+      const second = await store.listInbox({ type, limit: 2, cursor: first.nextCursor ?? undefined });
+      expect(second.items.map((r) => r.id)).toEqual([rows[2]?.id, rows[1]?.id]);
+      const third = await store.listInbox({ type, limit: 2, cursor: second.nextCursor ?? undefined });
+      expect(third.items.map((r) => r.id)).toEqual([rows[0]?.id]);
+      expect(third.nextCursor).toBeNull();
+      expect((await store.listInbox({ type, status: 'QUARANTINED', limit: 10 })).items).toEqual([]);
+      await expect(store.listInbox({ limit: 1, cursor: 'garbage' })).rejects.toMatchObject({
+        code: 'PARAM_ILLEGAL',
+      });
+      const counts = await store.countInbox();
+      expect(
+        counts.PENDING + counts.PROCESSED + counts.FAILED + counts.QUARANTINED + counts.PROCESSING,
+      ).toBeGreaterThan(300);
+    });
+
+    it('applies a lifecycle decision atomically and records the timeline', async () => {
+      const a = authorization();
+      await store.saveConsult(
+        {
+          authState: a.authState as string,
+          authorizationId: a.id,
+          merchantReference: 'order-1',
+          createdAt: 1000,
+          expiresAt: null,
+        },
+        a,
+      );
+      const result = await store.applyEvent(
+        { lookup: { authState: a.authState as string }, timelineId: uid('ev'), now: 2000 },
+        (snap) => {
+          expect(snap.byAuthState?.id).toBe(a.id);
+          expect(snap.consult?.merchantReference).toBe('order-1');
+          return {
+            write: {
+              kind: 'update',
+              id: a.id,
+              expectedVersion: 0,
+              patch: { status: 'CODE_RECEIVED', authCode: 'code-1', updatedAt: 2000 },
+            },
+            timeline: {
+              authorizationId: a.id,
+              kind: 'authcode.redirect',
+              from: 'PENDING',
+              to: 'CODE_RECEIVED',
+              detail: null,
+            },
+            outcome: 'APPLIED',
+          };
+        },
+      );
+      expect(result.authorization).toMatchObject({
+        id: a.id,
+        status: 'CODE_RECEIVED',
+        authCode: 'code-1',
+        version: 1,
+      });
+      const timeline = await store.timeline(a.id);
+      expect(timeline).toMatchObject([
+        { kind: 'authcode.redirect', from: 'PENDING', to: 'CODE_RECEIVED', at: 2000 },
+      ]);
+      // a stale version is a conflict and writes nothing
+      await expect(
+        store.applyEvent({ lookup: {}, timelineId: uid('ev'), now: 3000 }, () => ({
+          write: { kind: 'update', id: a.id, expectedVersion: 0, patch: { status: 'ACTIVE' } },
+          outcome: 'APPLIED',
+        })),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect((await store.getAuthorization(a.id))?.status).toBe('CODE_RECEIVED');
+    });
+
+    it('lets exactly one of many concurrent callers redeem an authCode', async () => {
+      const code = uid('code');
+      const a = authorization({ status: 'CODE_RECEIVED', authCode: code });
+      await store.saveConsult(
+        {
+          authState: a.authState as string,
+          authorizationId: a.id,
+          merchantReference: null,
+          createdAt: 1,
+          expiresAt: null,
+        },
+        a,
+      );
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          store.applyEvent({ lookup: { authCode: code }, timelineId: uid('ev'), now: 5000 }, () => ({
+            outcome: 'NO_CHANGE',
+            redeemCode: code,
+          })),
+        ),
+      );
+      expect(results.filter((r) => r.redeemed)).toHaveLength(1);
+      expect((await store.getAuthorization(a.id))?.codeRedeemedAt).toBe(5000);
+    });
+
+    it('marks an inbox row applied in the same transaction and never applies it twice', async () => {
+      const row = inboxRow();
+      await store.insertInbox(row);
+      const tokenHash = uid('hash');
+      let calls = 0;
+      const apply = () =>
+        store.applyEvent(
+          { lookup: { tokenHash }, inbox: { id: row.id, owner: 'A' }, timelineId: uid('ev'), now: 7000 },
+          (snap) => {
+            calls++;
+            expect(snap.tombstone).toBeUndefined();
+            return {
+              tombstone: { tokenHash, reason: 'user left', inboxId: row.id, createdAt: 7000 },
+              outcome: 'TOMBSTONED',
+            };
+          },
+        );
+      expect((await apply()).alreadyApplied).toBe(false);
+      const second = await apply();
+      expect(second).toMatchObject({ alreadyApplied: true, decision: { outcome: 'TOMBSTONED' } });
+      expect(calls).toBe(1);
+      expect(await store.getInbox(row.id)).toMatchObject({ applied: true, outcome: 'TOMBSTONED' });
+      const seen = await store.applyEvent(
+        { lookup: { tokenHash }, timelineId: uid('ev'), now: 8000 },
+        (snap) => {
+          expect(snap.tombstone).toMatchObject({ tokenHash, reason: 'user left', inboxId: row.id });
+          return { outcome: 'NO_CHANGE' };
+        },
+      );
+      expect(seen.decision.outcome).toBe('NO_CHANGE');
+    });
+
+    it('creates authorizations and finds them by status, state and token hash', async () => {
+      const hash = uid('th');
+      const created = authorization({ status: 'ACTIVE', tokenHash: hash, updatedAt: 9000 });
+      await store.applyEvent({ lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 9000 }, () => ({
+        write: { kind: 'create', authorization: created },
+        outcome: 'APPLIED',
+      }));
+      expect((await store.listAuthorizations({ tokenHash: hash, limit: 5 })).items.map((a) => a.id)).toEqual([
+        created.id,
+      ]);
+      expect(
+        (await store.listAuthorizations({ authState: created.authState as string, limit: 5 })).items,
+      ).toHaveLength(1);
+      const active = await store.listAuthorizations({ status: 'ACTIVE', limit: 100 });
+      expect(active.items.some((a) => a.id === created.id)).toBe(true);
+      // unique constraints hold: a second authorization with the same token hash is refused
+      await expect(
+        store.applyEvent({ lookup: {}, timelineId: uid('ev'), now: 9001 }, () => ({
+          write: { kind: 'create', authorization: authorization({ tokenHash: hash }) },
+          outcome: 'APPLIED',
+        })),
+      ).rejects.toBeDefined();
+    });
+
+    it('answers STORE_UNAVAILABLE once closed', async () => {
+      const other = (await open()) as Store;
+      await other.close();
+      await expect(other.insertInbox(inboxRow())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(other.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    });
+  });
+}
+
+async function drainAll(store: Store, now: number): Promise<void> {
+  for (;;) {
+    const rows = await store.claimInbox({ now, limit: 500, leaseMs: 1, owner: 'drain' });
+    if (rows.length === 0) return;
+    for (const r of rows) await store.finishInbox(r.id, 'drain', { status: 'PROCESSED', now });
+  }
+}
