@@ -2,6 +2,7 @@ export * from './bytes.js';
 export * from './clock.js';
 export * from './errors.js';
 export * from './event-key.js';
+export * from './ids.js';
 export * from './key-ring.js';
 export * from './keys.js';
 export * from './mask.js';

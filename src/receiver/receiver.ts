@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { AuthNotifyError, statusForCode } from '../protocol/errors.js';
+import { uuidv7 } from '../protocol/ids.js';
 import { createKeyRing, type KeyInput, type KeyRing } from '../protocol/key-ring.js';
 import { importPrivateKey } from '../protocol/keys.js';
 import { type NotifyType, parseNotification } from '../protocol/notification.js';
@@ -78,10 +79,6 @@ export interface Receiver {
 
 const HEADERS_KEPT = ['Client-Id', 'Request-Time', 'Signature', 'Content-Type'] as const;
 
-function randomId(): string {
-  return crypto.randomUUID();
-}
-
 function jsonResponse(status: number, body: string, extra: Record<string, string> = {}): Response {
   return new Response(body, { status, headers: { 'Content-Type': JSON_CONTENT_TYPE, ...extra } });
 }
@@ -125,7 +122,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       : await createKeyRing(options.alipayPublicKeys as Readonly<Record<string, KeyInput>> | KeyInput);
   const secrets = await createSecrets(options.secretKey);
   const clock = options.clock ?? systemClock;
-  const newId = options.newId ?? randomId;
+  const newId = options.newId ?? (() => uuidv7(clock.now()));
   const logger = options.logger ?? silentLogger;
   const observer = options.observer ?? {};
   const notifyPath = options.notifyPath ?? DEFAULT_NOTIFY_PATH;

@@ -1,0 +1,59 @@
+import { ManualClock } from '../../src/protocol/clock.js';
+import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver/receiver.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/types.js';
+import { signNotification, toRequest } from '../../src/testing/index.js';
+import { fixtureText } from './fixtures.js';
+
+export const CLIENT_ID = 'SANDBOX_5YEZ47TEST';
+export const SECRET = 'a'.repeat(64);
+export const START = Date.parse('2026-11-23T10:00:00Z');
+export const OK = { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' } as const;
+
+export interface TestReceiver {
+  receiver: Receiver;
+  store: Store;
+  clock: ManualClock;
+  send(
+    notification: Record<string, unknown> | string,
+    options?: { path?: string; requestTime?: string; headers?: Record<string, string>; keyVersion?: string },
+  ): Promise<Response>;
+}
+
+export async function testReceiver(
+  options: Partial<ReceiverOptions> = {},
+  store?: Store,
+): Promise<TestReceiver> {
+  const clock = new ManualClock(START);
+  const s = store ?? (await createSqliteStore({ path: ':memory:' }));
+  const receiver = await createReceiver({
+    clientId: CLIENT_ID,
+    alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
+    store: s,
+    secretKey: SECRET,
+    clock,
+    ...options,
+  });
+  const privateKey = fixtureText('keys/alipay-v1.private.pem');
+  return {
+    receiver,
+    store: s,
+    clock,
+    async send(notification, opts = {}) {
+      const signed = await signNotification({
+        notification,
+        clientId: CLIENT_ID,
+        privateKey,
+        now: clock.now(),
+        ...(opts.path ? { path: opts.path } : {}),
+        ...(opts.requestTime ? { requestTime: opts.requestTime } : {}),
+        ...(opts.keyVersion ? { keyVersion: opts.keyVersion } : {}),
+      });
+      const request = toRequest('http://merchant.test', {
+        ...signed,
+        headers: { ...signed.headers, ...(opts.headers ?? {}) },
+      });
+      return receiver.handle(request);
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import type { NotificationEvent } from '../../src/receiver/handlers.js';
+import { OK, testReceiver } from '../helpers/receiver.js';
+
+const authcode = (code: string, state: string) => ({
+  authorizationNotifyType: 'AUTHCODE_CREATED',
+  authCode: code,
+  authState: state,
+  result: OK,
+});
+const created = (token: string, state: string) => ({
+  authorizationNotifyType: 'TOKEN_CREATED',
+  accessToken: token,
+  authState: state,
+  userId: '2088001',
+  userLoginId: 'alice@example.com',
+  result: OK,
+});
+const canceled = (token: string, reason?: string) => ({
+  authorizationNotifyType: 'TOKEN_CANCELED',
+  accessToken: token,
+  ...(reason ? { reason } : {}),
+  result: OK,
+});
+
+async function consult(t: Awaited<ReturnType<typeof testReceiver>>, state: string) {
+  const id = `au-${state}`;
+  await t.store.saveConsult(
+    {
+      authState: state,
+      authorizationId: id,
+      merchantReference: 'user-42',
+      createdAt: t.clock.now(),
+      expiresAt: null,
+    },
+    {
+      id,
+      status: 'PENDING',
+      authState: state,
+      authCode: null,
+      codeRedeemedAt: null,
+      tokenHash: null,
+      accessTokenEnc: null,
+      refreshTokenEnc: null,
+      accessTokenExpiresAt: null,
+      refreshTokenExpiresAt: null,
+      userId: null,
+      userLoginIdMasked: null,
+      authClientId: null,
+      merchantUserId: 'user-42',
+      reason: null,
+      createdAt: t.clock.now(),
+      updatedAt: t.clock.now(),
+    },
+  );
+  return id;
+}
+
+describe('applying notifications to authorizations', () => {
+  it('walks consult → AUTHCODE_CREATED → TOKEN_CREATED → TOKEN_CANCELED and records the timeline', async () => {
+    const t = await testReceiver();
+    const id = await consult(t, 'st-1');
+    await t.send(authcode('code-1', 'st-1'));
+    await t.receiver.drain();
+    expect((await t.store.getAuthorization(id))?.status).toBe('CODE_RECEIVED');
+    await t.send(created('tok-1', 'st-1'));
+    await t.receiver.drain();
+    expect(await t.store.getAuthorization(id)).toMatchObject({
+      status: 'ACTIVE',
+      userId: '2088001',
+      userLoginIdMasked: 'a****@example.com',
+    });
+    await t.send(canceled('tok-1', 'user closed it'));
+    await t.receiver.drain();
+    expect(await t.store.getAuthorization(id)).toMatchObject({
+      status: 'CANCELED',
+      reason: 'user closed it',
+    });
+    // a late TOKEN_CREATED does not revive it
+    t.clock.advance(1000);
+    await t.send({ ...created('tok-1', 'st-1'), userId: '2088002' });
+    await t.receiver.drain();
+    expect((await t.store.getAuthorization(id))?.status).toBe('CANCELED');
+    const timeline = await t.store.timeline(id);
+    expect(timeline.map((e) => `${e.from}->${e.to}`)).toEqual([
+      'PENDING->CODE_RECEIVED',
+      'CODE_RECEIVED->ACTIVE',
+      'ACTIVE->CANCELED',
+    ]);
+  });
+
+  it('leaves a tombstone for an unknown token, so its later TOKEN_CREATED is born canceled', async () => {
+    const t = await testReceiver();
+    const id = await consult(t, 'st-2');
+    await t.send(canceled('tok-2', 'canceled in wallet'));
+    await t.receiver.drain();
+    expect((await t.store.listInbox({ limit: 1 })).items[0]?.outcome).toBe('TOMBSTONED');
+    await t.send(created('tok-2', 'st-2'));
+    await t.receiver.drain();
+    expect(await t.store.getAuthorization(id)).toMatchObject({
+      status: 'CANCELED',
+      reason: 'canceled in wallet',
+    });
+  });
+
+  it('flags an authState that matches no consult and creates nothing', async () => {
+    const t = await testReceiver();
+    await t.send(authcode('code-x', 'forged-state'));
+    await t.receiver.drain();
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    expect(row).toMatchObject({ status: 'PROCESSED', outcome: 'UNKNOWN_AUTH_STATE', authorizationId: null });
+    expect((await t.store.listAuthorizations({ limit: 10 })).items).toHaveLength(0);
+  });
+
+  it('accepts unknown authStates when configured to, and redeems the code exactly once', async () => {
+    const redeemed: string[] = [];
+    const t = await testReceiver({
+      acceptUnknownAuthState: true,
+      applyToken: { redeem: async ({ authCode }) => void redeemed.push(authCode) },
+    });
+    await t.send(authcode('code-y', 'elsewhere-state'));
+    await t.send({ ...authcode('code-y', 'elsewhere-state'), userId: 'retry-with-other-bytes' });
+    await t.receiver.drain();
+    expect(redeemed).toEqual(['code-y']);
+    const { items } = await t.store.listAuthorizations({ limit: 10 });
+    expect(items).toMatchObject([{ status: 'CODE_RECEIVED', authState: 'elsewhere-state' }]);
+  });
+});
+
+describe('handlers', () => {
+  it('runs typed handlers after the ack, with the lifecycle outcome and a masked view', async () => {
+    const t = await testReceiver();
+    const id = await consult(t, 'st-3');
+    const seen: NotificationEvent[] = [];
+    const reasons: (string | undefined)[] = [];
+    t.receiver.on('TOKEN_CANCELED', (event) => {
+      reasons.push(event.notification.reason); // typed: TokenCanceled
+    });
+    t.receiver.on('*', (event) => {
+      seen.push(event);
+    });
+    await t.send(created('tok-3', 'st-3'));
+    await t.send(canceled('tok-3', 'bye'));
+    expect(seen).toHaveLength(0); // nothing runs before the processor does
+    await t.receiver.drain();
+    expect(seen.map((e) => [e.type, e.outcome, e.authorization?.status])).toEqual([
+      ['TOKEN_CREATED', 'APPLIED', 'ACTIVE'],
+      ['TOKEN_CANCELED', 'APPLIED', 'CANCELED'],
+    ]);
+    expect(seen[0]?.authorization).toMatchObject({ id, userLoginId: 'a****@example.com' });
+    expect(JSON.stringify(seen[0]?.authorization)).not.toContain('tokenHash');
+    expect(reasons).toEqual(['bye']);
+  });
+
+  it('retries a failing handler with backoff on the injected clock, then FAILED after maxAttempts', async () => {
+    const t = await testReceiver({ processor: { maxAttempts: 3, backoffMs: (n) => n * 10_000 } });
+    let calls = 0;
+    t.receiver.on('TOKEN_CANCELED', () => {
+      calls++;
+      throw new Error('downstream is down');
+    });
+    await t.send(canceled('tok-4'));
+    await t.receiver.drain();
+    expect(calls).toBe(1);
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    expect(row).toMatchObject({
+      status: 'PENDING',
+      attempts: 1,
+      lastError: 'downstream is down',
+      applied: true,
+    });
+    await t.receiver.drain();
+    expect(calls).toBe(1); // not due yet
+    t.clock.advance(10_000);
+    await t.receiver.drain();
+    expect(calls).toBe(2);
+    t.clock.advance(20_000);
+    await t.receiver.drain();
+    expect(calls).toBe(3);
+    expect((await t.store.getInbox(row?.id as string))?.status).toBe('FAILED');
+    t.clock.advance(10 ** 9);
+    await t.receiver.drain();
+    expect(calls).toBe(3);
+  });
+
+  it('runs handlers again after a crash mid-processing, without applying the lifecycle twice', async () => {
+    const t = await testReceiver({ processor: { leaseMs: 30_000 } });
+    const id = await consult(t, 'st-5');
+    await t.send(created('tok-5', 'st-5'));
+    // a worker claims the row and dies before finishing
+    const [claimed] = await t.store.claimInbox({
+      now: t.clock.now(),
+      limit: 1,
+      leaseMs: 30_000,
+      owner: 'dead-worker',
+    });
+    expect(claimed?.status).toBe('PROCESSING');
+    const events: string[] = [];
+    t.receiver.on('*', (e) => void events.push(e.outcome));
+    expect(await t.receiver.drain()).toBe(0); // leased: not taken
+    t.clock.advance(30_001);
+    expect(await t.receiver.drain()).toBe(1);
+    expect(events).toEqual(['APPLIED']);
+    expect((await t.store.getInbox(claimed?.id as string))?.status).toBe('PROCESSED');
+    expect((await t.store.timeline(id)).length).toBe(1);
+  });
+
+  it('unsubscribes', async () => {
+    const t = await testReceiver();
+    let calls = 0;
+    const off = t.receiver.on('*', () => void calls++);
+    off();
+    await t.send(canceled('tok-6'));
+    await t.receiver.drain();
+    expect(calls).toBe(0);
+  });
+});
+
+describe('reprocessing', () => {
+  it('refuses to requeue a quarantined body that still does not validate', async () => {
+    const t = await testReceiver();
+    await t.send({ authorizationNotifyType: 'TOKEN_REFRESHED', accessToken: 'T', result: OK });
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    await expect(t.receiver.reprocess(row?.id as string)).rejects.toMatchObject({ code: 'PARAM_ILLEGAL' });
+    await expect(t.receiver.reprocess('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('requeues a FAILED notification and processes it', async () => {
+    const t = await testReceiver({ processor: { maxAttempts: 1 } });
+    let fail = true;
+    let ok = 0;
+    t.receiver.on('*', () => {
+      if (fail) throw new Error('not yet');
+      ok++;
+    });
+    await t.send(canceled('tok-7'));
+    await t.receiver.drain();
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    expect(row?.status).toBe('FAILED');
+    await expect(t.receiver.reprocess(row?.id as string)).resolves.toMatchObject({ status: 'PENDING' });
+    fail = false;
+    await t.receiver.drain();
+    expect(ok).toBe(1);
+    await expect(t.receiver.reprocess(row?.id as string)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+});
