@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isAuthNotifyError } from '../protocol/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
+import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
 import { type CliContext, type CliIo, EXIT, UsageError } from './io.js';
 
@@ -22,6 +23,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerKeys(program, ctx);
   registerVerify(program, ctx);
   registerDemo(program, ctx);
+  registerServe(program, ctx);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });

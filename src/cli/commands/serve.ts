@@ -1,0 +1,145 @@
+import type { Command } from 'commander';
+import { resolveServeSettings, type ServeSettings } from '../../service/config.js';
+import { describeDatabase, openStore, parseDatabase } from '../../service/database.js';
+import { createLogger } from '../../service/logger.js';
+import { secretFromFileBesideDatabase } from '../../service/secret-file.js';
+import { startService } from '../../service/server.js';
+import { LATEST_SCHEMA_VERSION } from '../../store/schema.js';
+import type { CliContext } from '../io.js';
+
+type ServeFlags = Partial<Record<keyof ServeSettings, unknown>> & {
+  config?: string;
+  json?: boolean;
+  alipayPublicKey?: string[];
+};
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('run the merchant service: notify endpoint, /healthz, /readyz and the admin API')
+    .option('--port <port>', 'port to listen on (default 8787)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--database <db>', 'FILE, sqlite:FILE or postgres://… (default ./authnotify.db)')
+    .option('--client-id <id>', 'your Alipay client id')
+    .option(
+      '--alipay-public-key <key>',
+      'Alipay public key: text, file or env:VAR; repeat as VERSION=KEY',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--notify-path <path>',
+      'notify path registered with Alipay (default /alipay/notify/authorization)',
+    )
+    .option(
+      '--admin-token <token>',
+      'bearer token for /api/v1 (default: generated into a file beside the SQLite database)',
+    )
+    .option(
+      '--secret-key <key>',
+      'secret for token hashes and sealing (default: generated beside the SQLite database)',
+    )
+    .option('--merchant-private-key <key>', 'sign acknowledgements with this key (optional)')
+    .option('--merchant-key-version <n>', 'keyVersion of the merchant key')
+    .option('--accept-unknown-auth-state', 'accept authStates that match no consult made here')
+    .option('--log-format <format>', 'json or pretty (default json)')
+    .option('--log-level <level>', 'debug, info, warn, error or silent (default info)')
+    .option('--config <file>', 'JSON file with any of these settings (camelCase keys)')
+    .option('--json', 'print one JSON line with the URL once listening')
+    .action(async (flags: ServeFlags) => {
+      const { json, alipayPublicKey, ...settingsFlags } = flags;
+      const settings = resolveServeSettings(
+        { ...settingsFlags, ...(alipayPublicKey ? { alipayPublicKeys: alipayPublicKey } : {}) },
+        ctx.io.env,
+      );
+      const logger = createLogger({
+        format: settings.logFormat,
+        level: settings.logLevel,
+        write: (line) => ctx.io.stderr(line),
+      });
+      const spec = parseDatabase(settings.database);
+      const secretKey =
+        settings.secretKey ??
+        secretFromFileBesideDatabase(
+          { name: 'the secret key', env: 'AUTHNOTIFY_SECRET_KEY', suffix: '.secret-key', bytes: 32 },
+          spec,
+          logger,
+        );
+      const generatedTokenFile =
+        spec.kind === 'sqlite' && spec.path !== ':memory:' ? `${spec.path}.admin-token` : undefined;
+      const adminTokenFile = settings.adminToken === undefined ? generatedTokenFile : undefined;
+      const adminToken =
+        settings.adminToken ??
+        secretFromFileBesideDatabase(
+          { name: 'the admin token', env: 'AUTHNOTIFY_ADMIN_TOKEN', suffix: '.admin-token', bytes: 24 },
+          spec,
+          logger,
+        );
+      const store = await openStore(spec);
+      const service = await startService({
+        host: settings.host,
+        port: settings.port,
+        store,
+        clientId: settings.clientId,
+        alipayPublicKeys: settings.alipayPublicKeys,
+        secretKey,
+        adminToken,
+        notifyPath: settings.notifyPath,
+        logger,
+        merchantPrivateKey: settings.merchantPrivateKey,
+        merchantKeyVersion: settings.merchantKeyVersion,
+        acceptUnknownAuthState: settings.acceptUnknownAuthState,
+      });
+      if (json) {
+        ctx.io.stdout(
+          `${JSON.stringify({ url: service.url, notifyPath: settings.notifyPath, database: describeDatabase(spec), ...(adminTokenFile ? { adminTokenFile } : {}) })}\n`,
+        );
+      } else {
+        ctx.io.stdout(
+          `authnotify serving ${service.url}${settings.notifyPath} (${describeDatabase(spec)})\n`,
+        );
+        if (adminTokenFile) ctx.io.stdout(`admin API token is in ${adminTokenFile}\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          void service.close().then(resolve);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .option(
+      '--database <db>',
+      'FILE, sqlite:FILE or postgres://… (default ./authnotify.db, or AUTHNOTIFY_DATABASE)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { database?: string; json?: boolean }) => {
+      const spec = parseDatabase(flags.database ?? ctx.io.env.AUTHNOTIFY_DATABASE ?? './authnotify.db');
+      const store = await openStore(spec, { migrate: false });
+      try {
+        const before = await store.schemaVersion();
+        ctx.io.stderr(
+          `migrating ${describeDatabase(spec)} from version ${before} to ${LATEST_SCHEMA_VERSION}…\n`,
+        );
+        const applied = await store.migrate(Date.now());
+        const after = await store.schemaVersion();
+        if (flags.json)
+          ctx.io.stdout(
+            `${JSON.stringify({ database: describeDatabase(spec), applied, schemaVersion: after })}\n`,
+          );
+        else
+          ctx.io.stdout(
+            applied.length
+              ? `applied migrations ${applied.join(', ')}; schema version ${after}\n`
+              : `already at schema version ${after}; nothing to apply\n`,
+          );
+      } finally {
+        await store.close();
+      }
+    });
+}

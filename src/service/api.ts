@@ -1,0 +1,205 @@
+/**
+ * Health endpoints and the admin REST API (`/api/v1`, bearer token). Answers never carry tokens or token
+ * hashes; userLoginId is masked; notification bodies are shown with their tokens masked.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { timingSafeEqualString } from '../protocol/bytes.js';
+import { AuthNotifyError } from '../protocol/errors.js';
+import { maskLoginId, maskToken } from '../protocol/mask.js';
+import { toAuthorizationView } from '../receiver/handlers.js';
+import type { Receiver } from '../receiver/receiver.js';
+import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
+import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
+
+export interface ApiOptions {
+  receiver: Receiver;
+  adminToken: string;
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+const Limit = z.coerce.number().int().min(1).max(200).default(50);
+const NotificationsQuery = z.object({
+  status: z.enum(INBOX_STATUSES as [string, ...string[]]).optional(),
+  type: z.string().max(64).optional(),
+  limit: Limit,
+  cursor: z.string().max(200).optional(),
+});
+const AuthorizationsQuery = z.object({
+  status: z.enum(AUTHORIZATION_STATUSES as [string, ...string[]]).optional(),
+  authState: z.string().max(256).optional(),
+  accessToken: z.string().max(128).optional(),
+  limit: Limit,
+  cursor: z.string().max(200).optional(),
+});
+
+function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new AuthNotifyError(
+      'PARAM_ILLEGAL',
+      `query parameter ${first?.path.join('.') ?? '?'}: ${first?.message ?? 'invalid'}`,
+      { status: 400 },
+    );
+  }
+  return parsed.data;
+}
+
+function notificationSummary(row: InboxRecord) {
+  return {
+    id: row.id,
+    eventKey: row.eventKey.replace(/^(TOKEN_(?:CREATED|CANCELED)):([0-9a-f]{8})[0-9a-f]+$/, '$1:#$2…'),
+    type: row.type,
+    status: row.status,
+    duplicates: row.duplicates,
+    attempts: row.attempts,
+    outcome: row.outcome,
+    authorizationId: row.authorizationId,
+    receivedAt: new Date(row.receivedAt).toISOString(),
+    errors:
+      row.violations ?? (row.lastError ? [{ path: '', rule: 'processing', message: row.lastError }] : []),
+  };
+}
+
+/** The body as received, with access token, authCode and userLoginId masked. */
+function redactedBody(raw: Uint8Array): { body: unknown; note: string } {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(raw);
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    if (json && typeof json === 'object') {
+      for (const key of ['accessToken', 'authCode', 'refreshToken']) {
+        if (typeof json[key] === 'string') json[key] = maskToken(json[key] as string);
+      }
+      if (typeof json.userLoginId === 'string') json.userLoginId = maskLoginId(json.userLoginId);
+    }
+    return { body: json, note: 'tokens and userLoginId are masked; the stored bytes are unchanged' };
+  } catch {
+    return { body: text.slice(0, 4096), note: 'not JSON; shown as text, first 4 KiB' };
+  }
+}
+
+export function createApi(options: ApiOptions): Hono {
+  const { receiver } = options;
+  const store = receiver.store;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof AuthNotifyError) {
+      return c.json(errorBody(error.code, error.message), error.status as 400);
+    }
+    return c.json(errorBody('INTERNAL_ERROR', 'unexpected error'), 500);
+  });
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await store.ping();
+      const version = await store.schemaVersion();
+      if (version !== LATEST_SCHEMA_VERSION) {
+        return c.json(
+          {
+            status: 'not ready',
+            reason: `schema version ${version}, expected ${LATEST_SCHEMA_VERSION}: run authnotify migrate`,
+          },
+          503,
+        );
+      }
+      return c.json({ status: 'ready', store: store.kind, schemaVersion: version });
+    } catch (error) {
+      return c.json({ status: 'not ready', reason: (error as Error).message }, 503);
+    }
+  });
+
+  app.use('/api/v1/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
+    if (!timingSafeEqualString(token, options.adminToken)) {
+      return c.json(
+        errorBody('UNAUTHORIZED', 'a valid admin token is required: Authorization: Bearer <token>'),
+        401,
+        {
+          'WWW-Authenticate': 'Bearer realm="authnotify"',
+        },
+      );
+    }
+    await next();
+  });
+
+  app.get('/api/v1/notifications', async (c) => {
+    const q = parseQuery(NotificationsQuery, c.req.query());
+    const page = await store.listInbox({
+      status: q.status as never,
+      type: q.type,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    return c.json({ items: page.items.map(notificationSummary), nextCursor: page.nextCursor });
+  });
+
+  app.get('/api/v1/notifications/:id', async (c) => {
+    const row = await store.getInbox(c.req.param('id'));
+    if (!row) throw new AuthNotifyError('NOT_FOUND', `notification ${c.req.param('id')} does not exist`);
+    const { body, note } = redactedBody(await receiver.rawBodyOf(row));
+    return c.json({
+      ...notificationSummary(row),
+      path: row.path,
+      matchedPath: row.matchedPath,
+      keyVersion: row.keyVersion,
+      requestTime: row.headers['Request-Time'] ?? null,
+      lastError: row.lastError,
+      body,
+      bodyNote: note,
+    });
+  });
+
+  app.post('/api/v1/notifications/:id/reprocess', async (c) => {
+    const row = await receiver.reprocess(c.req.param('id'));
+    return c.json(notificationSummary(row), 202);
+  });
+
+  app.get('/api/v1/authorizations', async (c) => {
+    const q = parseQuery(AuthorizationsQuery, c.req.query());
+    const tokenHash = q.accessToken ? await receiver.secrets.tokenHash(q.accessToken) : undefined;
+    const page = await store.listAuthorizations({
+      status: q.status as never,
+      authState: q.authState,
+      tokenHash,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    return c.json({ items: page.items.map(toAuthorizationView).map(isoTimes), nextCursor: page.nextCursor });
+  });
+
+  app.get('/api/v1/authorizations/:id', async (c) => {
+    const authorization = await store.getAuthorization(c.req.param('id'));
+    if (!authorization)
+      throw new AuthNotifyError('NOT_FOUND', `authorization ${c.req.param('id')} does not exist`);
+    const timeline = await store.timeline(authorization.id);
+    return c.json({
+      ...isoTimes(toAuthorizationView(authorization)),
+      timeline: timeline.map((e) => ({
+        kind: e.kind,
+        from: e.from,
+        to: e.to,
+        detail: e.detail,
+        notificationId: e.inboxId,
+        at: new Date(e.at).toISOString(),
+      })),
+    });
+  });
+
+  return app;
+}
+
+function isoTimes<T extends { createdAt: number; updatedAt: number }>(view: T) {
+  return {
+    ...view,
+    createdAt: new Date(view.createdAt).toISOString(),
+    updatedAt: new Date(view.updatedAt).toISOString(),
+  };
+}

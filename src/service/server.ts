@@ -1,0 +1,112 @@
+/**
+ * The standalone merchant service: the notify endpoint (straight to the receiver, no router on the hot
+ * path), health endpoints and the admin API (Hono). Graceful shutdown: stop accepting, finish in-flight
+ * requests and the current processor batch, flush and close the store.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { toNodeHandler } from '../adapters/node-http.js';
+import { nodeSignatureCrypto } from '../node/node-crypto.js';
+import type { Clock } from '../protocol/clock.js';
+import type { KeyInput } from '../protocol/key-ring.js';
+import type { TimeWindow } from '../protocol/request-time.js';
+import type { Logger, ReceiverObserver } from '../receiver/ports.js';
+import { createReceiver, type Receiver } from '../receiver/receiver.js';
+import type { Store } from '../store/types.js';
+import { createApi } from './api.js';
+
+export interface ServiceOptions {
+  host: string;
+  port: number;
+  store: Store;
+  clientId: string;
+  alipayPublicKeys: Readonly<Record<string, KeyInput>>;
+  secretKey: string;
+  adminToken: string;
+  notifyPath: string;
+  logger: Logger;
+  merchantPrivateKey?: string | undefined;
+  merchantKeyVersion?: string | undefined;
+  acceptUnknownAuthState?: boolean | undefined;
+  maxBodyBytes?: number | undefined;
+  timeWindow?: TimeWindow | false | undefined;
+  clock?: Clock | undefined;
+  observer?: ReceiverObserver | undefined;
+  /** Run the inbox processor in this process. Default true. */
+  process?: boolean | undefined;
+}
+
+export interface RunningService {
+  url: string;
+  receiver: Receiver;
+  server: Server;
+  /** Stops accepting, waits for in-flight work, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { logger, store } = options;
+  const receiver = await createReceiver({
+    clientId: options.clientId,
+    alipayPublicKeys: options.alipayPublicKeys,
+    store,
+    secretKey: options.secretKey,
+    notifyPath: options.notifyPath,
+    crypto: nodeSignatureCrypto,
+    logger,
+    ...(options.merchantPrivateKey ? { merchantPrivateKey: options.merchantPrivateKey } : {}),
+    ...(options.merchantKeyVersion ? { merchantKeyVersion: options.merchantKeyVersion } : {}),
+    ...(options.acceptUnknownAuthState ? { acceptUnknownAuthState: true } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.timeWindow !== undefined ? { timeWindow: options.timeWindow } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const notify = toNodeHandler(receiver);
+  const api = getRequestListener(createApi({ receiver, adminToken: options.adminToken }).fetch);
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.on('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === options.notifyPath) notify(req, res);
+    else void api(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  if (options.process !== false) receiver.start();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, notifyPath: options.notifyPath, store: store.kind }, 'authnotify service listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info({ inFlight }, 'shutting down: no new requests, finishing in-flight ones');
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => (idle = resolve)),
+          new Promise((r) => setTimeout(r, 10_000).unref()),
+        ]);
+      }
+      server.closeAllConnections();
+      await stopped;
+      await receiver.stop();
+      await store.close();
+      logger.info({}, 'shutdown complete');
+    })();
+    return closing;
+  };
+  return { url, receiver, server, close };
+}
