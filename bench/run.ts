@@ -2,10 +2,12 @@
  * `npm run bench`: every benchmark, each compared in the same process tree with its baseline, printed as
  * ratios. Pass names to run a subset: `npm run bench -- verify`.
  */
+import { benchReceiver } from './receiver.js';
 import { benchVerify } from './verify.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
   verify: () => benchVerify(),
+  receiver: () => benchReceiver(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

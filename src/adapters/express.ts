@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { failureBody } from '../protocol/result.js';
-import { sendWebResponse, toWebRequest, type WebHandler } from './node-http.js';
+import { dispatchNode, type WebHandler } from './node-http.js';
 
 export const BODY_CONSUMED_MESSAGE =
   'the request body was already parsed (express.json() or a body parser ran first), so its raw bytes are gone and the signature cannot be verified: mount authnotify before express.json(), or use express.raw({ type: "application/json" }) on this path';
@@ -28,9 +28,6 @@ export function expressHandler(receiver: WebHandler) {
       res.end(failureBody('UNKNOWN_EXCEPTION', BODY_CONSUMED_MESSAGE, 'U'));
       return;
     }
-    receiver
-      .handle(toWebRequest(req, body))
-      .then((response) => sendWebResponse(res, response))
-      .catch(next);
+    dispatchNode(receiver, req, res, body).catch(next);
   };
 }

@@ -6,7 +6,7 @@
  * await app.register(authnotifyFastify(receiver), { path: '/alipay/notify/authorization' });
  */
 import type { IncomingMessage } from 'node:http';
-import { toWebRequest, type WebHandler } from './node-http.js';
+import { toRawRequest, toWebRequest, type WebHandler } from './node-http.js';
 
 interface FastifyLike {
   addContentTypeParser(

@@ -2,10 +2,90 @@
  * node:http ⇄ Web Request/Response. The other Node adapters (Express, Fastify) reuse these.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthNotifyError } from '../protocol/errors.js';
+import type { RawRequest, RawResponse } from '../receiver/receiver.js';
 
-/** Anything with a Web-standard handler, such as a Receiver. */
+/** Anything with a Web-standard handler, such as a Receiver; `receive` is used when present (no Web objects). */
 export interface WebHandler {
   handle(request: Request): Promise<Response>;
+  receive?(request: RawRequest): Promise<RawResponse>;
+}
+
+/** Reads a Node request body, stopping at `maxBytes` with BODY_TOO_LARGE (the rest is discarded). */
+export function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    return Promise.reject(tooLarge(maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        req.off('data', onData);
+        req.resume();
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    });
+    req.once('error', (error) =>
+      reject(new AuthNotifyError('BODY_INVALID', 'the request body could not be read', { cause: error })),
+    );
+  });
+}
+
+function tooLarge(maxBytes: number): AuthNotifyError {
+  return new AuthNotifyError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`);
+}
+
+/** The receiver's raw form of a Node request; `body` when a framework already buffered it. */
+export function toRawRequest(req: IncomingMessage, body?: Uint8Array): RawRequest {
+  return {
+    method: req.method ?? 'GET',
+    path: requestTarget(req),
+    headers: req.headers,
+    readBody: (maxBytes) => {
+      if (body === undefined) return readNodeBody(req, maxBytes);
+      return body.length > maxBytes ? Promise.reject(tooLarge(maxBytes)) : Promise.resolve(body);
+    },
+  };
+}
+
+/** Path and query as received, kept byte for byte (a `//` or `%2F` stays; the signature covers it). */
+function requestTarget(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  if (target.startsWith('/')) return target;
+  const url = new URL(target);
+  return `${url.pathname}${url.search}`;
+}
+
+/** Writes a raw receiver answer to a Node response. */
+export function sendRawResponse(res: ServerResponse, response: RawResponse): void {
+  const body = Buffer.from(response.body, 'utf8');
+  res.writeHead(response.status, { ...response.headers, 'Content-Length': String(body.length) });
+  res.end(body);
+}
+
+/** Runs a handler on a Node request, through `receive` when the handler has it. */
+export async function dispatchNode(
+  handler: WebHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body?: Uint8Array,
+): Promise<void> {
+  if (handler.receive) {
+    sendRawResponse(res, await handler.receive(toRawRequest(req, body)));
+  } else {
+    await sendWebResponse(res, await handler.handle(toWebRequest(req, body)));
+  }
 }
 
 /**
@@ -14,8 +94,7 @@ export interface WebHandler {
  * `body`, when given, is used instead of the stream (frameworks that buffered it already).
  */
 export function toWebRequest(req: IncomingMessage, body?: Uint8Array): Request {
-  const target = req.url ?? '/';
-  const url = target.startsWith('/') ? `http://localhost${target}` : new URL(target).href;
+  const url = `http://localhost${requestTarget(req)}`;
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
@@ -60,15 +139,13 @@ export async function sendWebResponse(res: ServerResponse, response: Response): 
  * createServer(toNodeHandler(receiver)).listen(8787);
  */
 export function toNodeHandler(handler: WebHandler | ((request: Request) => Promise<Response>)) {
-  const handle = typeof handler === 'function' ? handler : (request: Request) => handler.handle(request);
+  const target: WebHandler = typeof handler === 'function' ? { handle: handler } : handler;
   return (req: IncomingMessage, res: ServerResponse): void => {
-    handle(toWebRequest(req))
-      .then((response) => sendWebResponse(res, response))
-      .catch(() => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=UTF-8' });
-        res.end(
-          '{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U","resultMessage":"internal error"}}',
-        );
-      });
+    dispatchNode(target, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(
+        '{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U","resultMessage":"internal error"}}',
+      );
+    });
   };
 }

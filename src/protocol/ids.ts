@@ -4,13 +4,26 @@
  */
 let lastMs = 0;
 let counter = 0;
+// Random bytes are drawn 4 KiB at a time: one getRandomValues call per 256 ids, not one per id.
+const pool = new Uint8Array(4096);
+let poolOffset = pool.length;
+
+function randomBytes16(): Uint8Array {
+  if (poolOffset + 16 > pool.length) {
+    crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
+  const out = pool.slice(poolOffset, poolOffset + 16);
+  poolOffset += 16;
+  return out;
+}
 
 /**
  * @example
  * uuidv7(); // '0192f3c4-5b6a-7c01-8d2e-…'
  */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const bytes = randomBytes16();
   let ms = now;
   if (ms <= lastMs) {
     ms = lastMs;

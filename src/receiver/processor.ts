@@ -1,12 +1,21 @@
 /**
- * Applies inbox rows after the acknowledgement (DESIGN.md §2.1 step 6): lifecycle first (one transaction,
- * idempotent per row), then the application's handlers, at least once, with backoff, until FAILED. Rows are
- * leased; a crashed worker's lease expires and another worker (or the restarted one) takes the row again.
+ * Applies inbox rows after the acknowledgement (DESIGN.md §2.1 step 6): lifecycle first (one transaction
+ * per batch, idempotent per row), then the application's handlers, at least once, with backoff, until
+ * FAILED. Rows are leased; a crashed worker's lease expires and another worker (or the restarted one)
+ * takes the row again. Batching keeps the store's commits (each an fsync) per batch, not per row.
  */
 import type { Clock } from '../protocol/clock.js';
 import { maskLoginId } from '../protocol/mask.js';
 import { type Notification, parseNotification } from '../protocol/notification.js';
-import type { InboxRecord, Store } from '../store/types.js';
+import type {
+  ApplyEventInput,
+  ApplyEventResult,
+  InboxFinish,
+  InboxRecord,
+  LifecycleDecision,
+  LifecycleSnapshot,
+  Store,
+} from '../store/types.js';
 import { type HandlerRegistry, type NotificationEvent, toAuthorizationView } from './handlers.js';
 import { decideLifecycle, type LifecycleEvent } from './lifecycle.js';
 import type { ApplyTokenPort, Logger, ReceiverObserver } from './ports.js';
@@ -21,6 +30,8 @@ export interface ProcessorOptions {
   batchSize?: number;
   /** How often to look for due rows when nothing nudges. Default 1 s. */
   pollIntervalMs?: number;
+  /** How long a nudge waits so a burst becomes one batch. Default 20 ms. */
+  nudgeDelayMs?: number;
   /** Wait before retry n (1-based). Default 1 s, 2 s, 4 s … capped at 10 min. */
   backoffMs?: (attempt: number) => number;
   /** Worker identity for leases. Default a random id. */
@@ -41,12 +52,28 @@ export interface ProcessorDeps {
 
 export const defaultBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 600_000);
 
+interface LifecycleStep {
+  input: ApplyEventInput;
+  decide: (snapshot: LifecycleSnapshot) => LifecycleDecision;
+}
+
+interface Work {
+  row: InboxRecord;
+  notification?: Notification;
+  step?: LifecycleStep;
+  applied?: ApplyEventResult | undefined;
+  error?: unknown;
+}
+
+type Outcome = 'processed' | 'retry' | 'failed';
+
 export class InboxProcessor {
   readonly #deps: ProcessorDeps;
   readonly #maxAttempts: number;
   readonly #leaseMs: number;
   readonly #batchSize: number;
   readonly #pollIntervalMs: number;
+  readonly #nudgeDelayMs: number;
   readonly #backoff: (attempt: number) => number;
   readonly owner: string;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,11 +87,12 @@ export class InboxProcessor {
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#batchSize = options.batchSize ?? 64;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#nudgeDelayMs = options.nudgeDelayMs ?? 20;
     this.#backoff = options.backoffMs ?? defaultBackoff;
     this.owner = options.owner ?? `worker-${deps.newId()}`;
   }
 
-  /** Starts polling; `nudge()` makes it look right away. */
+  /** Starts polling; `nudge()` makes it look soon. */
   start(): void {
     if (this.#running) return;
     this.#running = true;
@@ -78,14 +106,15 @@ export class InboxProcessor {
     await this.#active?.catch(() => undefined);
   }
 
-  /** New work was stored: look for it soon without waiting for the poll interval. */
+  /** New work was stored: look for it shortly, without waiting for the poll interval. */
   nudge(): void {
     if (!this.#running || this.#nudged) return;
     this.#nudged = true;
-    setImmediate(() => {
+    // The short delay lets a burst of notifications become one batch.
+    setTimeout(() => {
       this.#nudged = false;
       if (!this.#active) this.#schedule(0);
-    });
+    }, this.#nudgeDelayMs).unref?.();
   }
 
   #schedule(delay: number): void {
@@ -110,16 +139,69 @@ export class InboxProcessor {
     this.#schedule(processed >= this.#batchSize ? 0 : this.#pollIntervalMs);
   }
 
-  /** Claims and processes one batch of due rows. Returns how many were claimed. */
+  /**
+   * Claims and processes one batch of due rows: the lifecycle of the whole batch in one transaction, the
+   * handlers row by row, the outcomes in one transaction. Returns how many rows were claimed.
+   */
   async runOnce(): Promise<number> {
-    const { store, clock } = this.#deps;
+    const { store, clock, logger, observer } = this.#deps;
     const rows = await store.claimInbox({
       now: clock.now(),
       limit: this.#batchSize,
       leaseMs: this.#leaseMs,
       owner: this.owner,
     });
-    for (const row of rows) await this.#process(row);
+    if (rows.length === 0) return 0;
+    const work: Work[] = [];
+    for (const row of rows) {
+      try {
+        const notification = await this.#notificationOf(row);
+        work.push({ row, notification, step: await this.#lifecycleStep(row, notification) });
+      } catch (error) {
+        work.push({ row, error });
+      }
+    }
+    await this.#applyLifecycle(work);
+    const finishes: { id: string; owner: string; finish: InboxFinish }[] = [];
+    const outcomes: Outcome[] = [];
+    for (const item of work) {
+      const now = clock.now();
+      try {
+        await this.#afterApply(item);
+        finishes.push({ id: item.row.id, owner: this.owner, finish: { status: 'PROCESSED', now } });
+        outcomes.push('processed');
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const fields = { inboxId: item.row.id, attempts: item.row.attempts, err: message };
+        if (item.row.attempts >= this.#maxAttempts) {
+          finishes.push({
+            id: item.row.id,
+            owner: this.owner,
+            finish: { status: 'FAILED', now, error: message },
+          });
+          logger.error(fields, 'notification processing FAILED; reprocess it from the inbox');
+          outcomes.push('failed');
+        } else {
+          const nextAttemptAt = now + this.#backoff(item.row.attempts);
+          finishes.push({
+            id: item.row.id,
+            owner: this.owner,
+            finish: { status: 'PENDING', now, nextAttemptAt, error: message },
+          });
+          logger.warn(fields, 'notification processing failed; will retry');
+          outcomes.push('retry');
+        }
+      }
+    }
+    const finished = await store.finishInboxMany(finishes);
+    for (const [i, ok] of finished.entries()) {
+      if (!ok)
+        logger.warn(
+          { inboxId: finishes[i]?.id },
+          'lease lost before finishing; another worker owns the row now',
+        );
+      observer.processed?.(outcomes[i] as Outcome, rows[i]?.type ?? null);
+    }
     return rows.length;
   }
 
@@ -133,48 +215,52 @@ export class InboxProcessor {
     }
   }
 
-  async #process(row: InboxRecord): Promise<void> {
-    const { store, clock, logger, observer } = this.#deps;
+  async #applyLifecycle(work: Work[]): Promise<void> {
+    const ready = work.filter((w) => w.step !== undefined && w.error === undefined);
+    if (ready.length === 0) return;
     try {
-      const notification = await this.#notificationOf(row);
-      const applied = await this.#apply(row, notification);
-      const event = {
-        id: row.id,
-        type: notification.authorizationNotifyType,
-        notification,
-        receivedAt: row.receivedAt,
-        outcome: applied.outcome,
-        authorization: applied.authorization,
-      } as NotificationEvent;
-      await this.#deps.handlers.run(event, { attempt: row.attempts });
-      if (!(await store.finishInbox(row.id, this.owner, { status: 'PROCESSED', now: clock.now() }))) {
-        logger.warn({ inboxId: row.id }, 'lease lost before finishing; another worker owns the row now');
-      }
-      observer.processed?.('processed', row.type);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const now = clock.now();
-      if (row.attempts >= this.#maxAttempts) {
-        await store
-          .finishInbox(row.id, this.owner, { status: 'FAILED', now, error: message })
-          .catch(() => false);
-        logger.error(
-          { inboxId: row.id, attempts: row.attempts, err: message },
-          'notification processing FAILED; reprocess it from the inbox',
-        );
-        observer.processed?.('failed', row.type);
-      } else {
-        const nextAttemptAt = now + this.#backoff(row.attempts);
-        await store
-          .finishInbox(row.id, this.owner, { status: 'PENDING', now, nextAttemptAt, error: message })
-          .catch(() => false);
-        logger.warn(
-          { inboxId: row.id, attempts: row.attempts, err: message },
-          'notification processing failed; will retry',
-        );
-        observer.processed?.('retry', row.type);
+      const results = await this.#deps.store.applyEvents(ready.map((w) => w.step as LifecycleStep));
+      for (const [i, w] of ready.entries()) w.applied = results[i];
+    } catch {
+      // One bad row must not hold back the others: apply them one by one to find it.
+      for (const w of ready) {
+        const step = w.step as LifecycleStep;
+        try {
+          w.applied = await this.#deps.store.applyEvent(step.input, step.decide);
+        } catch (error) {
+          w.error = error;
+        }
       }
     }
+  }
+
+  async #afterApply(item: Work): Promise<void> {
+    if (item.error !== undefined) throw item.error;
+    const { notification: n, applied, row } = item;
+    if (!n || !applied) throw new Error('internal: row was neither applied nor failed');
+    if (applied.decision.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied) {
+      this.#deps.logger.warn(
+        { inboxId: row.id, type: n.authorizationNotifyType },
+        'authState matches no consult: flagged, authCode not redeemed',
+      );
+    }
+    if (
+      applied.redeemed &&
+      this.#deps.applyToken &&
+      n.authorizationNotifyType === 'AUTHCODE_CREATED' &&
+      applied.authorization
+    ) {
+      await this.#deps.applyToken.redeem({ authCode: n.authCode, authorizationId: applied.authorization.id });
+    }
+    const event = {
+      id: row.id,
+      type: n.authorizationNotifyType,
+      notification: n,
+      receivedAt: row.receivedAt,
+      outcome: applied.decision.outcome,
+      authorization: applied.authorization ? toAuthorizationView(applied.authorization) : undefined,
+    } as NotificationEvent;
+    await this.#deps.handlers.run(event, { attempt: row.attempts });
   }
 
   async #notificationOf(row: InboxRecord): Promise<Notification> {
@@ -184,8 +270,8 @@ export class InboxProcessor {
     return outcome.notification;
   }
 
-  async #apply(row: InboxRecord, n: Notification) {
-    const { store, clock, newId, secrets } = this.#deps;
+  async #lifecycleStep(row: InboxRecord, n: Notification): Promise<LifecycleStep> {
+    const { clock, newId, secrets } = this.#deps;
     const user = {
       userId: n.userId,
       userLoginIdMasked: maskLoginId(n.userLoginId),
@@ -225,27 +311,9 @@ export class InboxProcessor {
       acceptUnknownAuthState: this.#deps.acceptUnknownAuthState,
       redeemCodes: this.#deps.applyToken !== undefined,
     };
-    const result = await store.applyEvent(
-      { lookup, inbox: { id: row.id, owner: this.owner }, timelineId: newId(), now },
-      (snapshot) => decideLifecycle(event, snapshot, ctx),
-    );
-    if (result.decision.outcome === 'UNKNOWN_AUTH_STATE' && !result.alreadyApplied) {
-      this.#deps.logger.warn(
-        { inboxId: row.id, type: n.authorizationNotifyType },
-        'authState matches no consult: flagged, authCode not redeemed',
-      );
-    }
-    if (
-      result.redeemed &&
-      this.#deps.applyToken &&
-      n.authorizationNotifyType === 'AUTHCODE_CREATED' &&
-      result.authorization
-    ) {
-      await this.#deps.applyToken.redeem({ authCode: n.authCode, authorizationId: result.authorization.id });
-    }
     return {
-      outcome: result.decision.outcome,
-      authorization: result.authorization ? toAuthorizationView(result.authorization) : undefined,
+      input: { lookup, inbox: { id: row.id, owner: this.owner }, timelineId: newId(), now },
+      decide: (snapshot) => decideLifecycle(event, snapshot, ctx),
     };
   }
 }

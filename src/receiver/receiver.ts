@@ -12,7 +12,7 @@ import { type NotifyType, parseNotification } from '../protocol/notification.js'
 import type { TimeWindow } from '../protocol/request-time.js';
 import { formatRequestTime } from '../protocol/request-time.js';
 import { ACK_BODY, failureBody, JSON_CONTENT_TYPE } from '../protocol/result.js';
-import { readHeader, signMessage, verifyMessage } from '../protocol/signature.js';
+import { type HeadersLike, readHeader, signMessage, verifyMessage } from '../protocol/signature.js';
 import { type SignatureCrypto, webSignatureCrypto } from '../protocol/signature-crypto.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { InboxRecord, NewInboxRow, Store } from '../store/types.js';
@@ -46,6 +46,8 @@ export interface ReceiverOptions {
   merchantKeyVersion?: string;
   /** RSA256 implementation. Default WebCrypto; on Node pass `nodeSignatureCrypto` for speed. */
   crypto?: SignatureCrypto;
+  /** Builds the token-hash and sealing keys from `secretKey`. Default WebCrypto; on Node pass `createNodeSecrets`. */
+  secretsFactory?: (secretKey: string | Uint8Array) => Secrets | Promise<Secrets>;
   applyToken?: ApplyTokenPort;
   clock?: Clock;
   newId?: () => string;
@@ -54,9 +56,29 @@ export interface ReceiverOptions {
   processor?: ProcessorOptions;
 }
 
+/**
+ * A request as the receiver needs it, for adapters that can supply it more cheaply than a Web `Request`.
+ * `readBody` must stop and throw `BODY_TOO_LARGE` (an AuthNotifyError) past `maxBytes`.
+ */
+export interface RawRequest {
+  method: string;
+  /** Path and query as received. */
+  path: string;
+  headers: HeadersLike;
+  readBody(maxBytes: number): Promise<Uint8Array>;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface Receiver {
   /** Handles one notification request. Never throws; every failure is a JSON answer with a code. */
   handle(request: Request): Promise<Response>;
+  /** The same as `handle` without Web objects, for adapters on hot paths. */
+  receive(request: RawRequest): Promise<RawResponse>;
   /** Registers a handler run after the ack, at least once. Returns an unsubscribe function. */
   on<T extends NotifyType | '*'>(
     type: T,
@@ -75,12 +97,13 @@ export interface Receiver {
   readonly store: Store;
   readonly secrets: Secrets;
   readonly notifyPath: string;
+  readonly maxBodyBytes: number;
 }
 
 const HEADERS_KEPT = ['Client-Id', 'Request-Time', 'Signature', 'Content-Type'] as const;
 
-function jsonResponse(status: number, body: string, extra: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { 'Content-Type': JSON_CONTENT_TYPE, ...extra } });
+function jsonResponse(status: number, body: string, extra: Record<string, string> = {}): RawResponse {
+  return { status, headers: { 'Content-Type': JSON_CONTENT_TYPE, ...extra }, body };
 }
 
 function reject(
@@ -89,7 +112,7 @@ function reject(
   status: number,
   resultStatus: 'F' | 'U' = 'F',
   extra: Record<string, string> = {},
-): Response {
+): RawResponse {
   return jsonResponse(status, failureBody(code, message, resultStatus), extra);
 }
 
@@ -120,7 +143,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     'versions' in options.alipayPublicKeys
       ? (options.alipayPublicKeys as KeyRing)
       : await createKeyRing(options.alipayPublicKeys as Readonly<Record<string, KeyInput>> | KeyInput);
-  const secrets = await createSecrets(options.secretKey);
+  const secrets = await (options.secretsFactory ?? createSecrets)(options.secretKey);
   const clock = options.clock ?? systemClock;
   const newId = options.newId ?? (() => uuidv7(clock.now()));
   const logger = options.logger ?? silentLogger;
@@ -152,7 +175,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     options.processor,
   );
 
-  async function ack(): Promise<Response> {
+  async function ack(): Promise<RawResponse> {
     if (!merchantKey) return jsonResponse(200, ACK_BODY);
     const time = formatRequestTime(clock.now());
     const signature = await signMessage({
@@ -172,6 +195,17 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   }
 
   async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const raw = await receive({
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      headers: request.headers,
+      readBody: (maxBytes) => readBodyCapped(request, maxBytes),
+    });
+    return new Response(raw.body, { status: raw.status, headers: raw.headers });
+  }
+
+  async function receive(request: RawRequest): Promise<RawResponse> {
     const started = clock.now();
     const requestId = newId();
     const done = (
@@ -193,7 +227,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
           { Allow: 'POST' },
         );
       }
-      const contentType = request.headers.get('content-type') ?? '';
+      const contentType = readHeader(request.headers, 'content-type') ?? '';
       if (!/^application\/json\s*(;|$)/i.test(contentType)) {
         return refuse(
           'UNSUPPORTED_MEDIA_TYPE',
@@ -203,13 +237,15 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       }
       let body: Uint8Array;
       try {
-        body = await readBodyCapped(request, maxBodyBytes);
+        body = await request.readBody(maxBodyBytes);
       } catch (error) {
-        const e = error as AuthNotifyError;
+        const e =
+          error instanceof AuthNotifyError
+            ? error
+            : new AuthNotifyError('BODY_INVALID', 'the request body could not be read');
         return refuse(e.code, e.message, e.status);
       }
-      const url = new URL(request.url);
-      const receivedPath = `${url.pathname}${url.search}`;
+      const receivedPath = request.path;
       const verdict = await verifyMessage(
         { receivedPath, headers: request.headers, body },
         {
@@ -359,6 +395,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 
   return {
     handle,
+    receive,
     on: (type, handler) => handlers.on(type, handler),
     start: () => processor.start(),
     stop: () => processor.stop(),
@@ -368,5 +405,6 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     store,
     secrets,
     notifyPath,
+    maxBodyBytes,
   };
 }

@@ -8,10 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { toNodeHandler } from '../adapters/node-http.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
+import { createNodeSecrets } from '../node/node-secrets.js';
 import type { Clock } from '../protocol/clock.js';
 import type { KeyInput } from '../protocol/key-ring.js';
 import type { TimeWindow } from '../protocol/request-time.js';
 import type { Logger, ReceiverObserver } from '../receiver/ports.js';
+import type { ProcessorOptions } from '../receiver/processor.js';
 import { createReceiver, type Receiver } from '../receiver/receiver.js';
 import type { Store } from '../store/types.js';
 import { createApi } from './api.js';
@@ -35,6 +37,7 @@ export interface ServiceOptions {
   observer?: ReceiverObserver | undefined;
   /** Run the inbox processor in this process. Default true. */
   process?: boolean | undefined;
+  processor?: ProcessorOptions | undefined;
 }
 
 export interface RunningService {
@@ -54,6 +57,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     secretKey: options.secretKey,
     notifyPath: options.notifyPath,
     crypto: nodeSignatureCrypto,
+    secretsFactory: createNodeSecrets,
     logger,
     ...(options.merchantPrivateKey ? { merchantPrivateKey: options.merchantPrivateKey } : {}),
     ...(options.merchantKeyVersion ? { merchantKeyVersion: options.merchantKeyVersion } : {}),
@@ -62,6 +66,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...(options.timeWindow !== undefined ? { timeWindow: options.timeWindow } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.processor ? { processor: options.processor } : {}),
   });
   const notify = toNodeHandler(receiver);
   const api = getRequestListener(createApi({ receiver, adminToken: options.adminToken }).fetch);

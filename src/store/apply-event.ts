@@ -12,12 +12,13 @@ import {
   toConsultRecord,
   toTombstoneRecord,
 } from './rows.js';
-import { SQL } from './statements.js';
+import { finishParams, SQL } from './statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
   AuthorizationRecord,
   ConsultRecord,
+  InboxFinish,
   LifecycleDecision,
   LifecycleSnapshot,
 } from './types.js';
@@ -121,6 +122,24 @@ export function* applyEventSteps(
   }
   const authorization = yield* authorizationBy('id', authorizationId, false);
   return { decision, authorization, redeemed, alreadyApplied: false };
+}
+
+export function* applyEventsSteps(
+  events: readonly { input: ApplyEventInput; decide: (snapshot: LifecycleSnapshot) => LifecycleDecision }[],
+  forUpdate: boolean,
+): Steps<ApplyEventResult[]> {
+  const results: ApplyEventResult[] = [];
+  for (const event of events) results.push(yield* applyEventSteps(event.input, event.decide, forUpdate));
+  return results;
+}
+
+export function* finishManySteps(
+  items: readonly { id: string; owner: string; finish: InboxFinish }[],
+): Steps<boolean[]> {
+  const results: boolean[] = [];
+  for (const item of items)
+    results.push((yield* run(SQL.finishInbox, ...finishParams(item.id, item.owner, item.finish))) === 1);
+  return results;
 }
 
 export function* saveConsultSteps(

@@ -43,7 +43,9 @@ export const MIGRATIONS: readonly Migration[] = [
         processed_at BIGINT,
         updated_at BIGINT NOT NULL
       )`,
-      'CREATE INDEX inbox_due ON inbox (status, next_attempt_at)',
+      // Partial indexes: a claim costs what the backlog costs, however large the inbox grows.
+      "CREATE INDEX inbox_pending ON inbox (next_attempt_at) WHERE status = 'PENDING'",
+      "CREATE INDEX inbox_leased ON inbox (leased_until) WHERE status = 'PROCESSING'",
       'CREATE INDEX inbox_received ON inbox (received_at DESC, id DESC)',
       `CREATE TABLE authorizations (
         id TEXT PRIMARY KEY,

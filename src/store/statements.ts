@@ -11,15 +11,14 @@ export const SQL = {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
     RETURNING id, duplicates`,
-  claimInbox: (
-    skipLocked: boolean,
-  ) => `UPDATE inbox SET status = 'PROCESSING', lease_owner = ?, leased_until = ?,
-      attempts = attempts + 1, updated_at = ?
-    WHERE id IN (
-      SELECT id FROM inbox
-      WHERE (status = 'PENDING' AND next_attempt_at <= ?) OR (status = 'PROCESSING' AND leased_until < ?)
-      ORDER BY next_attempt_at LIMIT ?${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})
-    RETURNING *`,
+  /** Due rows and rows whose lease expired, each found through its partial index; up to `limit` of each. */
+  claimInbox: (skipLocked: boolean) => {
+    const lock = skipLocked ? ' FOR UPDATE SKIP LOCKED' : '';
+    return `UPDATE inbox SET status = 'PROCESSING', lease_owner = ?, leased_until = ?, attempts = attempts + 1, updated_at = ?
+    WHERE id IN (SELECT id FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?${lock})
+       OR id IN (SELECT id FROM inbox WHERE status = 'PROCESSING' AND leased_until < ? ORDER BY leased_until LIMIT ?${lock})
+    RETURNING *`;
+  },
   finishInbox: `UPDATE inbox SET status = ?, lease_owner = NULL, leased_until = NULL, next_attempt_at = ?, last_error = ?,
       processed_at = ?, updated_at = ?
     WHERE id = ? AND lease_owner = ? AND status = 'PROCESSING'`,
@@ -106,4 +105,14 @@ export function requeueQuery(
   return reclassified
     ? { sql: SQL.requeueQuarantined, params: [reclassified.eventKey, reclassified.type, now, now, id] }
     : { sql: SQL.requeue, params: [now, now, id] };
+}
+
+/** Parameters of SQL.claimInbox. */
+export function claimParams(claim: {
+  now: number;
+  limit: number;
+  leaseMs: number;
+  owner: string;
+}): unknown[] {
+  return [claim.owner, claim.now + claim.leaseMs, claim.now, claim.now, claim.limit, claim.now, claim.limit];
 }

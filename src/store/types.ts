@@ -250,6 +250,15 @@ export interface Store {
     input: ApplyEventInput,
     decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
   ): Promise<ApplyEventResult>;
+  /**
+   * Several `applyEvent`s in one transaction, in order (later events see earlier writes). All or nothing:
+   * if one throws, none is written and the error is rethrown.
+   */
+  applyEvents(
+    events: readonly { input: ApplyEventInput; decide: (snapshot: LifecycleSnapshot) => LifecycleDecision }[],
+  ): Promise<ApplyEventResult[]>;
+  /** Several `finishInbox` calls in one transaction. */
+  finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>>;

@@ -351,6 +351,62 @@ export function runStoreContract(
       ).rejects.toBeDefined();
     });
 
+    it('applies a batch of events in order in one transaction, and none of it if one fails', async () => {
+      const hash = uid('batch');
+      const created = authorization({ status: 'ACTIVE', tokenHash: hash });
+      const results = await store.applyEvents([
+        {
+          input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 100 },
+          decide: () => ({ write: { kind: 'create', authorization: created }, outcome: 'APPLIED' }),
+        },
+        {
+          input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 101 },
+          decide: (snap) => {
+            expect(snap.byTokenHash?.id).toBe(created.id); // sees the first event's write
+            return {
+              write: {
+                kind: 'update',
+                id: created.id,
+                expectedVersion: 0,
+                patch: { status: 'CANCELED', updatedAt: 101 },
+              },
+              outcome: 'APPLIED',
+            };
+          },
+        },
+      ]);
+      expect(results.map((r) => r.authorization?.status)).toEqual(['ACTIVE', 'CANCELED']);
+      const other = authorization({ tokenHash: uid('batch2') });
+      await expect(
+        store.applyEvents([
+          {
+            input: { lookup: {}, timelineId: uid('ev'), now: 102 },
+            decide: () => ({ write: { kind: 'create', authorization: other }, outcome: 'APPLIED' }),
+          },
+          {
+            input: { lookup: {}, timelineId: uid('ev'), now: 103 },
+            decide: () => {
+              throw new Error('bad row');
+            },
+          },
+        ]),
+      ).rejects.toThrow();
+      expect(await store.getAuthorization(other.id)).toBeUndefined();
+    });
+
+    it('finishes many leased rows in one call and reports lost leases', async () => {
+      const T = 60_000_000;
+      await drainAll(store, T);
+      const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T })];
+      for (const r of rows) await store.insertInbox(r);
+      await store.claimInbox({ now: T, limit: 10, leaseMs: 1000, owner: 'A' });
+      const done = await store.finishInboxMany([
+        { id: rows[0]?.id as string, owner: 'A', finish: { status: 'PROCESSED', now: T + 1 } },
+        { id: rows[1]?.id as string, owner: 'B', finish: { status: 'PROCESSED', now: T + 1 } },
+      ]);
+      expect(done).toEqual([true, false]);
+    });
+
     it('answers STORE_UNAVAILABLE once closed', async () => {
       const other = (await open()) as Store;
       await other.close();

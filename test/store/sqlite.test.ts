@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
-import { runStoreContract } from './contract.js';
+import { inboxRow, runStoreContract } from './contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authnotify-sqlite-'));
 runStoreContract(
@@ -15,3 +16,18 @@ runStoreContract(
   () => createSqliteStore({ path: ':memory:' }),
   () => undefined,
 );
+
+describe('SQLite durability settings', () => {
+  it('acknowledged inserts commit with synchronous=FULL, and processing writes leave it at FULL', async () => {
+    const store = await createSqliteStore({ path: join(dir, 'sync.db') });
+    expect(store.synchronousLevel()).toBe(2);
+    await store.insertInbox(inboxRow({ receivedAt: 1 }));
+    const [row] = await store.claimInbox({ now: 10, limit: 5, leaseMs: 1000, owner: 'A' });
+    expect(store.synchronousLevel()).toBe(2);
+    await store.finishInboxMany([
+      { id: row?.id as string, owner: 'A', finish: { status: 'PROCESSED', now: 11 } },
+    ]);
+    expect(store.synchronousLevel()).toBe(2);
+    await store.close();
+  });
+});

@@ -11,7 +11,9 @@ import { AuthNotifyError } from '../../protocol/errors.js';
 import {
   type Answer,
   applyEventSteps,
+  applyEventsSteps,
   driveAsync,
+  finishManySteps,
   type Query,
   type Steps,
   saveConsultSteps,
@@ -27,7 +29,7 @@ import {
   toTimelineEntry,
 } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { finishParams, numbered, pageQuery, requeueQuery, SQL } from '../statements.js';
+import { claimParams, finishParams, numbered, pageQuery, requeueQuery, SQL } from '../statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -196,14 +198,7 @@ export class PostgresStore implements Store {
   }
 
   async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
-    const result = await this.#query('claim inbox rows', SQL.claimInbox(true), [
-      claim.owner,
-      claim.now + claim.leaseMs,
-      claim.now,
-      claim.now,
-      claim.now,
-      claim.limit,
-    ]);
+    const result = await this.#query('claim inbox rows', SQL.claimInbox(true), claimParams(claim));
     return result.rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
   }
 
@@ -255,6 +250,16 @@ export class PostgresStore implements Store {
     decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
   ): Promise<ApplyEventResult> {
     return this.#transaction('apply a lifecycle event', () => applyEventSteps(input, decide, true));
+  }
+
+  applyEvents(
+    events: readonly { input: ApplyEventInput; decide: (snapshot: LifecycleSnapshot) => LifecycleDecision }[],
+  ): Promise<ApplyEventResult[]> {
+    return this.#transaction('apply lifecycle events', () => applyEventsSteps(events, true));
+  }
+
+  finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]> {
+    return this.#transaction('finish inbox rows', () => finishManySteps(items));
   }
 
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void> {

@@ -7,7 +7,15 @@
  */
 import Database from 'better-sqlite3';
 import { AuthNotifyError } from '../../protocol/errors.js';
-import { type Answer, applyEventSteps, driveSync, type Query, saveConsultSteps } from '../apply-event.js';
+import {
+  type Answer,
+  applyEventSteps,
+  applyEventsSteps,
+  driveSync,
+  finishManySteps,
+  type Query,
+  saveConsultSteps,
+} from '../apply-event.js';
 import {
   decodeCursor,
   encodeCursor,
@@ -19,7 +27,10 @@ import {
   toTimelineEntry,
 } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { finishParams, pageQuery, requeueQuery, SQL } from '../statements.js';
+import { claimParams, finishParams, pageQuery, requeueQuery, SQL } from '../statements.js';
+
+const CLAIM_SQLITE = SQL.claimInbox(false);
+
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -108,12 +119,34 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Runs processing-state writes (claims, lifecycle, outcomes) with synchronous=NORMAL: no fsync of their
+   * own. They are not what an acknowledgement promises; WAL keeps them crash-consistent, the next FULL
+   * commit (an inbox insert) syncs them too, and a power loss can only roll them back to an earlier
+   * consistent state, from which the rows are processed again (at least once, as documented).
+   */
+  #relaxed<T>(what: string, fn: () => T): T {
+    return this.#run(what, () => {
+      this.#db.pragma('synchronous = NORMAL');
+      try {
+        return fn();
+      } finally {
+        this.#db.pragma('synchronous = FULL');
+      }
+    });
+  }
+
+  /** The connection's current synchronous level (FULL = 2), for tests. */
+  synchronousLevel(): number {
+    return this.#db.pragma('synchronous', { simple: true }) as number;
+  }
+
   async migrate(now: number): Promise<number[]> {
     return this.#run('migrate', () => {
       this.#db.exec(MIGRATIONS_TABLE);
       const done = new Set(
         (
-          this.#db.prepare('SELECT version FROM authnotify_schema_migrations').all() as { version: number }[]
+          this.#prepare('SELECT version FROM authnotify_schema_migrations').all() as { version: number }[]
         ).map((r) => r.version),
       );
       const applied: number[] = [];
@@ -122,7 +155,7 @@ export class SqliteStore implements Store {
         this.#db
           .transaction(() => {
             for (const sql of migration.statements('sqlite')) this.#db.exec(sql);
-            this.#db.prepare(SQL.insertMigration).run(migration.version, migration.name, now);
+            this.#prepare(SQL.insertMigration).run(migration.version, migration.name, now);
           })
           .immediate();
         applied.push(migration.version);
@@ -137,13 +170,13 @@ export class SqliteStore implements Store {
         .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'authnotify_schema_migrations'")
         .get();
       if (!exists) return 0;
-      const row = this.#db.prepare(SQL.maxMigration).get() as { v: number | null };
+      const row = this.#prepare(SQL.maxMigration).get() as { v: number | null };
       return row.v ?? 0;
     });
   }
 
   async ping(): Promise<void> {
-    this.#run('be reached', () => this.#db.prepare('SELECT 1').get());
+    this.#run('be reached', () => this.#prepare('SELECT 1').get());
   }
 
   async close(): Promise<void> {
@@ -163,24 +196,22 @@ export class SqliteStore implements Store {
   }
 
   async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
-    return this.#run('claim inbox rows', () => {
-      const rows = this.#db
-        .prepare(SQL.claimInbox(false))
-        .all(claim.owner, claim.now + claim.leaseMs, claim.now, claim.now, claim.now, claim.limit) as Row[];
+    return this.#relaxed('claim inbox rows', () => {
+      const rows = this.#prepare(CLAIM_SQLITE).all(...claimParams(claim)) as Row[];
       return rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
     });
   }
 
   async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
-    return this.#run('finish an inbox row', () => {
-      const result = this.#db.prepare(SQL.finishInbox).run(...finishParams(id, owner, finish));
+    return this.#relaxed('finish an inbox row', () => {
+      const result = this.#prepare(SQL.finishInbox).run(...finishParams(id, owner, finish));
       return result.changes === 1;
     });
   }
 
   async getInbox(id: string): Promise<InboxRecord | undefined> {
     return this.#run('read an inbox row', () => {
-      const row = this.#db.prepare(SQL.getInbox).get(id) as Row | undefined;
+      const row = this.#prepare(SQL.getInbox).get(id) as Row | undefined;
       return row ? toInboxRecord(row) : undefined;
     });
   }
@@ -198,7 +229,7 @@ export class SqliteStore implements Store {
       filter.limit,
     );
     return this.#run('list the inbox', () => {
-      const rows = (this.#db.prepare(sql).all(...params) as Row[]).map(toInboxRecord);
+      const rows = (this.#prepare(sql).all(...params) as Row[]).map(toInboxRecord);
       return page(rows, filter.limit, (r) => encodeCursor(r.receivedAt, r.id));
     });
   }
@@ -210,7 +241,7 @@ export class SqliteStore implements Store {
   ): Promise<InboxRecord | undefined> {
     return this.#run('requeue an inbox row', () => {
       const { sql, params } = requeueQuery(id, now, reclassified);
-      const row = this.#db.prepare(sql).get(...params) as Row | undefined;
+      const row = this.#prepare(sql).get(...params) as Row | undefined;
       return row ? toInboxRecord(row) : undefined;
     });
   }
@@ -218,7 +249,7 @@ export class SqliteStore implements Store {
   async countInbox(): Promise<Record<InboxStatus, number>> {
     return this.#run('count the inbox', () => {
       const counts = Object.fromEntries(INBOX_STATUSES.map((s) => [s, 0])) as Record<InboxStatus, number>;
-      for (const r of this.#db.prepare(SQL.countInbox).all() as { status: InboxStatus; n: number }[]) {
+      for (const r of this.#prepare(SQL.countInbox).all() as { status: InboxStatus; n: number }[]) {
         counts[r.status] = r.n;
       }
       return counts;
@@ -234,6 +265,22 @@ export class SqliteStore implements Store {
     );
   }
 
+  async applyEvents(
+    events: readonly { input: ApplyEventInput; decide: (snapshot: LifecycleSnapshot) => LifecycleDecision }[],
+  ): Promise<ApplyEventResult[]> {
+    return this.#relaxed('apply lifecycle events', () =>
+      this.#db.transaction(() => driveSync(applyEventsSteps(events, false), this.#exec)).immediate(),
+    );
+  }
+
+  async finishInboxMany(
+    items: readonly { id: string; owner: string; finish: InboxFinish }[],
+  ): Promise<boolean[]> {
+    return this.#relaxed('finish inbox rows', () =>
+      this.#db.transaction(() => driveSync(finishManySteps(items), this.#exec)).immediate(),
+    );
+  }
+
   async saveConsult(
     consult: ConsultRecord,
     authorization: Omit<AuthorizationRecord, 'version'>,
@@ -243,8 +290,20 @@ export class SqliteStore implements Store {
     );
   }
 
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** Prepared statements are cached: compiling SQL costs more than running these small statements. */
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   readonly #exec = (query: Query): Answer => {
-    const statement = this.#db.prepare(query.sql);
+    const statement = this.#prepare(query.sql);
     return query.mode === 'get'
       ? (statement.get(...query.params) as Row | undefined)
       : statement.run(...query.params).changes;
@@ -252,7 +311,7 @@ export class SqliteStore implements Store {
 
   async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
     return this.#run('read an authorization', () => {
-      const row = this.#db.prepare(SQL.authorizationBy('id', false)).get(id) as Row | undefined;
+      const row = this.#prepare(SQL.authorizationBy('id', false)).get(id) as Row | undefined;
       return row ? toAuthorizationRecord(row) : undefined;
     });
   }
@@ -266,14 +325,14 @@ export class SqliteStore implements Store {
     ];
     const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
     return this.#run('list authorizations', () => {
-      const rows = (this.#db.prepare(sql).all(...params) as Row[]).map(toAuthorizationRecord);
+      const rows = (this.#prepare(sql).all(...params) as Row[]).map(toAuthorizationRecord);
       return page(rows, filter.limit, (r) => encodeCursor(r.updatedAt, r.id));
     });
   }
 
   async timeline(authorizationId: string): Promise<TimelineEntry[]> {
     return this.#run('read a timeline', () =>
-      (this.#db.prepare(SQL.timeline).all(authorizationId) as Row[]).map(toTimelineEntry),
+      (this.#prepare(SQL.timeline).all(authorizationId) as Row[]).map(toTimelineEntry),
     );
   }
 }

@@ -1,0 +1,271 @@
+/**
+ * Receiver throughput: distinct, validly signed notifications at 50 connections (wrk, one thread) against
+ *   (a) a bare node:http server that only answers the ack (the HTTP floor),
+ *   (b) a hand-written Express receiver (PEM string per verify, one autocommitted SQLite insert each),
+ *   (c) `authnotify serve` on SQLite, and (d) on PostgreSQL,
+ * each in its own process, in one run. Afterwards every acknowledged notification must be in the store.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { sign } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const RESULTS = join(ROOT, 'bench/results');
+const CLIENT_ID = 'SANDBOX_BENCH';
+const PATH = '/alipay/notify/authorization';
+const PRIVATE = join(ROOT, 'test/fixtures/keys/alipay-v1.private.pem');
+const PUBLIC = join(ROOT, 'test/fixtures/keys/alipay-v1.public.pem');
+const PG_URL = process.env.AUTHNOTIFY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface WrkResult {
+  requests: number;
+  durationUs: number;
+  non2xx: number;
+  connectErrors: number;
+  readErrors: number;
+  writeErrors: number;
+  timeouts: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+/** Distinct signed requests, cached for 20 h (the receiver accepts Request-Times up to 25 h old). */
+async function requestsFile(count: number): Promise<string> {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `requests-${count}.tsv`);
+  if (existsSync(file) && Date.now() - statSync(file).mtimeMs < 20 * 3_600_000) return file;
+  process.stdout.write(`signing ${count} distinct notifications (cached in ${file} for 20 h)…`);
+  const key = readFileSync(PRIVATE, 'utf8');
+  const lines: string[] = new Array(count);
+  const started = Date.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const time = String(Date.now());
+      const body = JSON.stringify({
+        authorizationNotifyType: 'TOKEN_CANCELED',
+        accessToken: `2810010${started}_${i.toString().padStart(9, '0')}`,
+        reason: 'bench',
+        result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+      });
+      const signature = await new Promise<Buffer>((resolve, reject) =>
+        sign('sha256', Buffer.from(`POST ${PATH}\n${CLIENT_ID}.${time}.${body}`), key, (e, s) =>
+          e ? reject(e) : resolve(s),
+        ),
+      );
+      lines[i] =
+        `${CLIENT_ID}\t${time}\talgorithm=RSA256,keyVersion=1,signature=${encodeURIComponent(signature.toString('base64'))}\t${body}`;
+      if (i % 10_000 === 0) process.stdout.write('.');
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  console.log(` ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return file;
+}
+
+function start(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code}: ${err.slice(-500)}`)),
+    );
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+function wrk(url: string, file: string, seconds: number): WrkResult {
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t1',
+      '-c50',
+      `-d${seconds}s`,
+      '--timeout',
+      '5s',
+      '-s',
+      join(ROOT, 'bench/wrk-requests.lua'),
+      url,
+      '--',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+  const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  return JSON.parse(line) as WrkResult;
+}
+
+interface Row {
+  name: string;
+  result: WrkResult;
+  stored: number | undefined;
+}
+
+function rps(r: WrkResult): number {
+  return r.requests / (r.durationUs / 1e6);
+}
+
+export async function benchReceiver(options: { seconds?: number; count?: number } = {}): Promise<void> {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') {
+      console.log('\n## receiver throughput: skipped — wrk is not installed (apt-get install -y wrk)');
+      return;
+    }
+  }
+  const seconds = options.seconds ?? 6;
+  const count = options.count ?? 120_000;
+  const file = await requestsFile(count);
+  const dir = mkdtempSync(join(tmpdir(), 'authnotify-bench-'));
+  const rows: Row[] = [];
+  const cli = join(ROOT, 'dist/cli/main.js');
+  if (!existsSync(cli)) throw new Error('dist/ is missing: run npm run build first');
+  const serveArgs = (database: string) => [
+    cli,
+    'serve',
+    '--port',
+    '0',
+    '--database',
+    database,
+    '--client-id',
+    CLIENT_ID,
+    '--alipay-public-key',
+    `1=${PUBLIC}`,
+    '--json',
+    '--log-level',
+    'error',
+    '--admin-token',
+    'bench-admin-token-0123456789',
+    '--secret-key',
+    'b'.repeat(64),
+  ];
+
+  const run = async (
+    name: string,
+    command: string,
+    args: string[],
+    count: () => Promise<number | undefined>,
+  ) => {
+    const { child, url } = await start(command, args);
+    const result = wrk(url, file, seconds);
+    await stop(child);
+    const stored = await count();
+    rows.push({ name, result, stored });
+    if (result.requests > countLines)
+      console.log(
+        `  note: ${name} sent ${result.requests} requests, more than the ${countLines} distinct ones (some were duplicates)`,
+      );
+  };
+  const countLines = count;
+
+  await run(
+    'bare node:http ack (HTTP floor)',
+    process.execPath,
+    [join(ROOT, 'bench/servers/floor.mjs')],
+    async () => undefined,
+  );
+  const naiveDb = join(dir, 'naive.db');
+  await run(
+    'hand-written Express receiver',
+    process.execPath,
+    [join(ROOT, 'bench/servers/naive-express.mjs'), naiveDb, PUBLIC, CLIENT_ID],
+    async () => {
+      const db = new Database(naiveDb, { readonly: true });
+      const n = (db.prepare('SELECT COUNT(*) AS n FROM notifications').get() as { n: number }).n;
+      db.close();
+      return n;
+    },
+  );
+  const sqliteDb = join(dir, 'authnotify.db');
+  await run(
+    'authnotify serve (SQLite, FULL, group commit)',
+    process.execPath,
+    serveArgs(sqliteDb),
+    async () => {
+      const db = new Database(sqliteDb, { readonly: true });
+      const n = (db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
+      db.close();
+      return n;
+    },
+  );
+  const schema = `bench_${Date.now().toString(36)}`;
+  let pgOk = true;
+  try {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.end();
+  } catch {
+    pgOk = false;
+    console.log(`  PostgreSQL not reachable at ${PG_URL}; its row is skipped`);
+  }
+  if (pgOk) {
+    await run(
+      'authnotify serve (PostgreSQL)',
+      process.execPath,
+      serveArgs(`${PG_URL}?schema=${schema}`),
+      async () => {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        const n = Number((await c.query(`SELECT COUNT(*) AS n FROM "${schema}".inbox`)).rows[0].n);
+        await c.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await c.end();
+        return n;
+      },
+    );
+  }
+
+  const naive = rows.find((r) => r.name.startsWith('hand-written'));
+  const floor = rows[0];
+  console.log(
+    `\n## receiver throughput (wrk -t1 -c50 -d${seconds}s, distinct signed notifications, node ${process.version})`,
+  );
+  console.log(
+    `${'server'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'×hand'.padStart(6)} ${'×floor'.padStart(6)}  stored/acked`,
+  );
+  for (const r of rows) {
+    const errors =
+      r.result.non2xx +
+      r.result.readErrors +
+      r.result.writeErrors +
+      r.result.timeouts +
+      r.result.connectErrors;
+    const acked = r.result.requests - r.result.non2xx;
+    const check =
+      r.stored === undefined ? 'n/a' : `${r.stored}/${acked} ${r.stored >= acked ? 'ok' : 'MISSING ROWS'}`;
+    console.log(
+      `${r.name.padEnd(48)} ${rps(r.result).toFixed(0).padStart(8)} ${(r.result.p50Us / 1000).toFixed(2).padStart(7)} ${(r.result.p99Us / 1000).toFixed(2).padStart(7)} ${String(errors).padStart(8)} ${(naive ? rps(r.result) / rps(naive.result) : Number.NaN).toFixed(2).padStart(6)} ${(floor ? rps(r.result) / rps(floor.result) : Number.NaN).toFixed(2).padStart(6)}  ${check}`,
+    );
+  }
+}
