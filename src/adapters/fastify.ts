@@ -52,7 +52,12 @@ export function authnotifyFastify(receiver: WebHandler & { notifyPath?: string }
         const raw = Buffer.isBuffer(request.body)
           ? new Uint8Array(request.body.buffer, request.body.byteOffset, request.body.byteLength)
           : undefined;
-        const response = await receiver.handle(toWebRequest(request.raw, raw ?? new Uint8Array(0)));
+        const body = raw ?? new Uint8Array(0);
+        if (receiver.receive) {
+          const answer = await receiver.receive(toRawRequest(request.raw, body));
+          return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body, 'utf8'));
+        }
+        const response = await receiver.handle(toWebRequest(request.raw, body));
         const headers: Record<string, string> = {};
         response.headers.forEach((value, name) => {
           headers[name] = value;

@@ -4,11 +4,9 @@
  * instead of as thread-pool jobs, which matters at thousands of notifications per second.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync } from 'node:crypto';
-import { AuthNotifyError } from '../protocol/errors.js';
-import { parseSecret, type Secrets } from '../receiver/secrets.js';
+import { checkSealed, parseSecret, SEAL_VERSION, type Secrets, wrongSecret } from '../receiver/secrets.js';
 
 const SALT = new Uint8Array(32);
-const SEAL_VERSION = 1;
 
 function derive(raw: Uint8Array, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', raw, SALT, info, 32));
@@ -53,12 +51,7 @@ export function createNodeSecrets(secret: string | Uint8Array): Secrets {
       return out;
     },
     async open(sealed) {
-      if (sealed[0] !== SEAL_VERSION || sealed.length < 13 + 16) {
-        throw new AuthNotifyError(
-          'INTERNAL_ERROR',
-          'stored data is not in a sealed format this version reads',
-        );
-      }
+      checkSealed(sealed);
       try {
         const decipher = createDecipheriv('aes-256-gcm', aesKey, sealed.subarray(1, 13));
         decipher.setAuthTag(sealed.subarray(sealed.length - 16));
@@ -68,14 +61,7 @@ export function createNodeSecrets(secret: string | Uint8Array): Secrets {
         ]);
         return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
       } catch (error) {
-        throw new AuthNotifyError(
-          'CONFIG_INVALID',
-          'stored data cannot be decrypted with the configured secret key',
-          {
-            cause: error,
-            hint: 'AUTHNOTIFY_SECRET_KEY differs from the one the data was written with.',
-          },
-        );
+        throw wrongSecret(error);
       }
     },
   };

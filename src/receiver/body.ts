@@ -1,4 +1,5 @@
 /** Reads a request body with a byte cap, stopping as soon as the cap is passed. */
+import { concatBytes } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 
 export async function readBodyCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
@@ -23,14 +24,7 @@ export async function readBodyCapped(request: Request, maxBytes: number): Promis
     if (error instanceof AuthNotifyError) throw error;
     throw new AuthNotifyError('BODY_INVALID', 'the request body could not be read', { cause: error });
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks);
 }
 
 function tooLarge(maxBytes: number): AuthNotifyError {

@@ -7,6 +7,8 @@
  *
  * Transitions only move forward; CANCELED, REVOKED and FAILED are terminal.
  */
+
+import { newAuthorization } from '../store/authorization.js';
 import type {
   AuthorizationPatch,
   AuthorizationRecord,
@@ -121,26 +123,7 @@ function fresh(
   ctx: LifecycleContext,
   fields: Partial<AuthorizationRecord>,
 ): Omit<AuthorizationRecord, 'version'> {
-  return {
-    id: ctx.newId,
-    status,
-    authState: null,
-    authCode: null,
-    codeRedeemedAt: null,
-    tokenHash: null,
-    accessTokenEnc: null,
-    refreshTokenEnc: null,
-    accessTokenExpiresAt: null,
-    refreshTokenExpiresAt: null,
-    userId: null,
-    userLoginIdMasked: null,
-    authClientId: null,
-    merchantUserId: null,
-    reason: null,
-    createdAt: ctx.now,
-    updatedAt: ctx.now,
-    ...fields,
-  };
+  return newAuthorization({ ...fields, id: ctx.newId, status, createdAt: ctx.now });
 }
 
 type UserFields = {

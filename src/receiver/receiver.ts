@@ -8,7 +8,7 @@ import { AuthNotifyError, statusForCode } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { createKeyRing, type KeyInput, type KeyRing } from '../protocol/key-ring.js';
 import { importPrivateKey } from '../protocol/keys.js';
-import { type NotifyType, parseNotification } from '../protocol/notification.js';
+import { type Notification, type NotifyType, parseNotification } from '../protocol/notification.js';
 import type { TimeWindow } from '../protocol/request-time.js';
 import { formatRequestTime } from '../protocol/request-time.js';
 import { ACK_BODY, failureBody, JSON_CONTENT_TYPE } from '../protocol/result.js';
@@ -114,6 +114,16 @@ function reject(
   extra: Record<string, string> = {},
 ): RawResponse {
   return jsonResponse(status, failureBody(code, message, resultStatus), extra);
+}
+
+/**
+ * The inbox key of DESIGN.md §2.1 step 4, with the access token replaced by its keyed hash so no token is
+ * stored in plaintext (authCodes are single-use and kept as they are).
+ */
+async function storedEventKey(n: Notification, secrets: Secrets): Promise<string> {
+  const subject =
+    n.authorizationNotifyType === 'AUTHCODE_CREATED' ? n.authCode : await secrets.tokenHash(n.accessToken);
+  return `${n.authorizationNotifyType}:${subject}`;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -278,13 +288,9 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       let row: NewInboxRow;
       if (parsed.status === 'valid') {
         const n = parsed.notification;
-        const subject =
-          n.authorizationNotifyType === 'AUTHCODE_CREATED'
-            ? n.authCode
-            : await secrets.tokenHash(n.accessToken);
         row = {
           ...base,
-          eventKey: `${n.authorizationNotifyType}:${subject}`,
+          eventKey: await storedEventKey(n, secrets),
           type: n.authorizationNotifyType,
           status: 'PENDING',
           violations: null,
@@ -362,12 +368,8 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         );
       }
       const n = parsed.notification;
-      const subject =
-        n.authorizationNotifyType === 'AUTHCODE_CREATED'
-          ? n.authCode
-          : await secrets.tokenHash(n.accessToken);
       reclassified = {
-        eventKey: `${n.authorizationNotifyType}:${subject}`,
+        eventKey: await storedEventKey(n, secrets),
         type: n.authorizationNotifyType,
         violations: null,
       };

@@ -15,7 +15,27 @@ export interface Secrets {
   open(sealed: Uint8Array): Promise<Uint8Array>;
 }
 
-const SEAL_VERSION = 1;
+/** First byte of every sealed value; then a 12-byte IV, the ciphertext and the 16-byte GCM tag. */
+export const SEAL_VERSION = 1;
+
+/** Throws unless `sealed` has the shape of a sealed value this version reads. */
+export function checkSealed(sealed: Uint8Array): void {
+  if (sealed[0] !== SEAL_VERSION || sealed.length < 13 + 16) {
+    throw new AuthNotifyError('INTERNAL_ERROR', 'stored data is not in a sealed format this version reads');
+  }
+}
+
+/** The error for data that does not decrypt: almost always a different secret key. */
+export function wrongSecret(cause: unknown): AuthNotifyError {
+  return new AuthNotifyError(
+    'CONFIG_INVALID',
+    'stored data cannot be decrypted with the configured secret key',
+    {
+      cause,
+      hint: 'AUTHNOTIFY_SECRET_KEY differs from the one the data was written with.',
+    },
+  );
+}
 
 /**
  * Reads a secret given as base64 (≥ 32 bytes decoded), 64 hex characters, or raw bytes.
@@ -105,12 +125,7 @@ export async function createSecrets(secret: string | Uint8Array): Promise<Secret
       return out;
     },
     async open(sealed) {
-      if (sealed[0] !== SEAL_VERSION || sealed.length < 13 + 16) {
-        throw new AuthNotifyError(
-          'INTERNAL_ERROR',
-          'stored data is not in a sealed format this version reads',
-        );
-      }
+      checkSealed(sealed);
       try {
         return new Uint8Array(
           await crypto.subtle.decrypt(
@@ -120,14 +135,7 @@ export async function createSecrets(secret: string | Uint8Array): Promise<Secret
           ),
         );
       } catch (error) {
-        throw new AuthNotifyError(
-          'CONFIG_INVALID',
-          'stored data cannot be decrypted with the configured secret key',
-          {
-            cause: error,
-            hint: 'AUTHNOTIFY_SECRET_KEY differs from the one the data was written with.',
-          },
-        );
+        throw wrongSecret(error);
       }
     },
   };

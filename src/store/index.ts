@@ -1,2 +1,3 @@
+export * from './authorization.js';
 export * from './schema.js';
 export * from './types.js';

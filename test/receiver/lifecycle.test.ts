@@ -5,6 +5,7 @@ import {
   type LifecycleContext,
   type LifecycleEvent,
 } from '../../src/receiver/lifecycle.js';
+import { newAuthorization } from '../../src/store/authorization.js';
 import type { AuthorizationRecord, AuthorizationStatus, LifecycleSnapshot } from '../../src/store/types.js';
 
 const ctx: LifecycleContext = {
@@ -17,25 +18,8 @@ const ctx: LifecycleContext = {
 
 function auth(status: AuthorizationStatus, extra: Partial<AuthorizationRecord> = {}): AuthorizationRecord {
   return {
-    id: 'au-1',
-    status,
-    authState: 'st-1',
-    authCode: null,
-    codeRedeemedAt: null,
-    tokenHash: null,
-    accessTokenEnc: null,
-    refreshTokenEnc: null,
-    accessTokenExpiresAt: null,
-    refreshTokenExpiresAt: null,
-    userId: null,
-    userLoginIdMasked: null,
-    authClientId: null,
-    merchantUserId: null,
-    reason: null,
-    createdAt: 1,
-    updatedAt: 1,
+    ...newAuthorization({ id: 'au-1', status, authState: 'st-1', createdAt: 1, ...extra }),
     version: 3,
-    ...extra,
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NotificationEvent } from '../../src/receiver/handlers.js';
+import { newAuthorization } from '../../src/store/authorization.js';
 import { OK, testReceiver } from '../helpers/receiver.js';
 
 const authcode = (code: string, state: string) => ({
@@ -33,25 +34,13 @@ async function consult(t: Awaited<ReturnType<typeof testReceiver>>, state: strin
       createdAt: t.clock.now(),
       expiresAt: null,
     },
-    {
+    newAuthorization({
       id,
       status: 'PENDING',
       authState: state,
-      authCode: null,
-      codeRedeemedAt: null,
-      tokenHash: null,
-      accessTokenEnc: null,
-      refreshTokenEnc: null,
-      accessTokenExpiresAt: null,
-      refreshTokenExpiresAt: null,
-      userId: null,
-      userLoginIdMasked: null,
-      authClientId: null,
       merchantUserId: 'user-42',
-      reason: null,
       createdAt: t.clock.now(),
-      updatedAt: t.clock.now(),
-    },
+    }),
   );
   return id;
 }

@@ -2,6 +2,7 @@
  * The Store contract: every implementation runs exactly these tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newAuthorization } from '../../src/store/authorization.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
 import type { AuthorizationRecord, NewInboxRow, Store } from '../../src/store/types.js';
 
@@ -30,26 +31,14 @@ export function inboxRow(overrides: Partial<NewInboxRow> = {}): NewInboxRow {
 export function authorization(
   overrides: Partial<AuthorizationRecord> = {},
 ): Omit<AuthorizationRecord, 'version'> {
-  return {
+  return newAuthorization({
     id: uid('au'),
     status: 'PENDING',
     authState: uid('st'),
-    authCode: null,
-    codeRedeemedAt: null,
-    tokenHash: null,
-    accessTokenEnc: null,
-    refreshTokenEnc: null,
-    accessTokenExpiresAt: null,
-    refreshTokenExpiresAt: null,
-    userId: null,
-    userLoginIdMasked: null,
-    authClientId: null,
     merchantUserId: 'm-1',
-    reason: null,
     createdAt: 1000,
-    updatedAt: 1000,
     ...overrides,
-  };
+  });
 }
 
 export function runStoreContract(

@@ -58,7 +58,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         );
       }
       io.stdout(
-        '\nThe receiver service, sandbox and `authnotify dev` arrive in later releases (see CHANGELOG.md).\n',
+        '\nTo receive real notifications run `authnotify serve --client-id … --alipay-public-key …` (docs/standalone-service.md).\n' +
+          'The sandbox and `authnotify dev` arrive in later releases (see CHANGELOG.md).\n',
       );
     });
 }
