@@ -12,15 +12,17 @@ import {
   toConsultRecord,
   toTombstoneRecord,
 } from './rows.js';
-import { finishParams, SQL } from './statements.js';
+import { advanceParams, attemptParams, finishParams, SQL } from './statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
+  AttemptRecord,
   AuthorizationRecord,
   ConsultRecord,
   InboxFinish,
   LifecycleDecision,
   LifecycleSnapshot,
+  OutboxNext,
 } from './types.js';
 
 export type Query =
@@ -140,6 +142,14 @@ export function* finishManySteps(
   for (const item of items)
     results.push((yield* run(SQL.finishInbox, ...finishParams(item.id, item.owner, item.finish))) === 1);
   return results;
+}
+
+/** Moves a leased delivery on and logs its attempt; writes nothing and returns false if the lease was lost. */
+export function* recordAttemptSteps(attempt: AttemptRecord, next: OutboxNext, now: number): Steps<boolean> {
+  const moved = yield* run(SQL.advanceOutbox, ...advanceParams(attempt, next, now));
+  if (moved !== 1) return false;
+  yield* run(SQL.insertAttempt, ...attemptParams(attempt));
+  return true;
 }
 
 export function* saveConsultSteps(

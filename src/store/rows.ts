@@ -3,7 +3,11 @@
 import { AuthNotifyError } from '../protocol/errors.js';
 import type { Violation } from '../protocol/notification.js';
 import type {
+  AttemptRecord,
   AuthorizationRecord,
+  DeliveryVerdict,
+  OutboxRecord,
+  OutboxStatus,
   ConsultRecord,
   InboxRecord,
   InboxStatus,
@@ -200,4 +204,43 @@ export function page<T>(rows: T[], limit: number, cursorOf: (row: T) => string):
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}
+
+export function toOutboxRecord(r: Row): OutboxRecord {
+  return {
+    id: String(r.id),
+    targetUrl: String(r.target_url),
+    clientId: String(r.client_id),
+    keyVersion: strOrNull(r.key_version),
+    type: strOrNull(r.type),
+    body: bytes(r.body),
+    schedule: JSON.parse(String(r.schedule)) as number[],
+    status: r.status as OutboxStatus,
+    run: num(r.run),
+    attempts: num(r.attempts),
+    nextAttemptAt: numOrNull(r.next_attempt_at) ?? 0,
+    leaseOwner: strOrNull(r.lease_owner),
+    leasedUntil: numOrNull(r.leased_until),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    acknowledgedAt: numOrNull(r.acknowledged_at),
+  };
+}
+
+export function toAttemptRecord(r: Row): AttemptRecord {
+  return {
+    id: String(r.id),
+    outboxId: String(r.outbox_id),
+    run: num(r.run),
+    number: num(r.number),
+    dueAt: num(r.due_at),
+    startedAt: num(r.started_at),
+    finishedAt: num(r.finished_at),
+    requestTime: String(r.request_time),
+    httpStatus: numOrNull(r.http_status),
+    responseExcerpt: strOrNull(r.response_excerpt),
+    errorClass: strOrNull(r.error_class),
+    verdict: r.verdict as DeliveryVerdict,
+    worker: String(r.worker),
+  };
 }

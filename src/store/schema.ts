@@ -95,6 +95,49 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX authorization_events_by_authorization ON authorization_events (authorization_id, at)',
     ],
   },
+  {
+    version: 2,
+    name: 'outbox and delivery attempts (sender)',
+    statements: (d) => [
+      `CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        target_url TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        key_version TEXT,
+        type TEXT,
+        body ${blob(d)} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('PENDING','DELIVERING','ACKNOWLEDGED','EXHAUSTED','CANCELED')),
+        schedule TEXT NOT NULL,
+        run INTEGER NOT NULL DEFAULT 1,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT,
+        lease_owner TEXT,
+        leased_until BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        acknowledged_at BIGINT
+      )`,
+      "CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'PENDING'",
+      "CREATE INDEX outbox_leased ON outbox (leased_until) WHERE status = 'DELIVERING'",
+      'CREATE INDEX outbox_created ON outbox (created_at DESC, id DESC)',
+      `CREATE TABLE outbox_attempts (
+        id TEXT PRIMARY KEY,
+        outbox_id TEXT NOT NULL,
+        run INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        due_at BIGINT NOT NULL,
+        started_at BIGINT NOT NULL,
+        finished_at BIGINT NOT NULL,
+        request_time TEXT NOT NULL,
+        http_status INTEGER,
+        response_excerpt TEXT,
+        error_class TEXT,
+        verdict TEXT NOT NULL,
+        worker TEXT NOT NULL
+      )`,
+      'CREATE INDEX outbox_attempts_by_outbox ON outbox_attempts (outbox_id, run, number)',
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

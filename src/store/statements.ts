@@ -3,7 +3,7 @@
  * claim query differs (PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers never share a row).
  */
 import { AUTHORIZATION_COLUMNS } from './rows.js';
-import type { InboxFinish } from './types.js';
+import type { AttemptRecord, InboxFinish, NewOutboxRow, OutboxNext } from './types.js';
 
 export const SQL = {
   insertInbox: `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version,
@@ -49,14 +49,33 @@ export const SQL = {
   insertConsult:
     'INSERT INTO consults (auth_state, authorization_id, merchant_reference, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
   timeline: 'SELECT * FROM authorization_events WHERE authorization_id = ? ORDER BY at, id',
+  insertOutbox: `INSERT INTO outbox (id, target_url, client_id, key_version, type, body, status, schedule, next_attempt_at,
+    created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`,
+  claimOutbox: (skipLocked: boolean) => {
+    const lock = skipLocked ? ' FOR UPDATE SKIP LOCKED' : '';
+    return `UPDATE outbox SET status = 'DELIVERING', lease_owner = ?, leased_until = ?, updated_at = ?
+    WHERE id IN (SELECT id FROM outbox WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?${lock})
+       OR id IN (SELECT id FROM outbox WHERE status = 'DELIVERING' AND leased_until < ? ORDER BY leased_until LIMIT ?${lock})
+    RETURNING *`;
+  },
+  insertAttempt: `INSERT INTO outbox_attempts (id, outbox_id, run, number, due_at, started_at, finished_at, request_time,
+    http_status, response_excerpt, error_class, verdict, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  advanceOutbox: `UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, acknowledged_at = ?, lease_owner = NULL,
+    leased_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'DELIVERING' AND run = ?`,
+  getOutbox: 'SELECT * FROM outbox WHERE id = ?',
+  listAttempts: 'SELECT * FROM outbox_attempts WHERE outbox_id = ? ORDER BY run, number',
+  redeliverOutbox: `UPDATE outbox SET status = 'PENDING', run = run + 1, attempts = 0, next_attempt_at = ?, acknowledged_at = NULL,
+    lease_owner = NULL, leased_until = NULL, updated_at = ? WHERE id = ? AND status <> 'DELIVERING' RETURNING *`,
+  cancelOutbox: `UPDATE outbox SET status = 'CANCELED', next_attempt_at = NULL, updated_at = ?
+    WHERE id = ? AND status IN ('PENDING', 'EXHAUSTED') RETURNING *`,
   insertMigration: 'INSERT INTO authnotify_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   maxMigration: 'SELECT MAX(version) AS v FROM authnotify_schema_migrations',
 } as const;
 
 /** Builds a filtered keyset page query over (timeColumn, id), newest first. */
 export function pageQuery(
-  table: 'inbox' | 'authorizations',
-  timeColumn: 'received_at' | 'updated_at',
+  table: 'inbox' | 'authorizations' | 'outbox',
+  timeColumn: 'received_at' | 'updated_at' | 'created_at',
   filters: [column: string, value: string | undefined][],
   cursor: [number, string] | undefined,
   limit: number,
@@ -115,4 +134,28 @@ export function claimParams(claim: {
   owner: string;
 }): unknown[] {
   return [claim.owner, claim.now + claim.leaseMs, claim.now, claim.now, claim.limit, claim.now, claim.limit];
+}
+
+/** Parameters of SQL.insertOutbox. */
+export function outboxParams(row: NewOutboxRow): unknown[] {
+  return [row.id, row.targetUrl, row.clientId, row.keyVersion, row.type, row.body, JSON.stringify(row.schedule), row.nextAttemptAt, row.createdAt, row.createdAt];
+}
+
+/** Parameters of SQL.advanceOutbox. */
+export function advanceParams(attempt: AttemptRecord, next: OutboxNext, now: number): unknown[] {
+  return [
+    next.status,
+    attempt.number,
+    next.status === 'PENDING' ? next.nextAttemptAt : null,
+    next.status === 'ACKNOWLEDGED' ? attempt.finishedAt : null,
+    now,
+    attempt.outboxId,
+    attempt.worker,
+    attempt.run,
+  ];
+}
+
+/** Parameters of SQL.insertAttempt. */
+export function attemptParams(a: AttemptRecord): unknown[] {
+  return [a.id, a.outboxId, a.run, a.number, a.dueAt, a.startedAt, a.finishedAt, a.requestTime, a.httpStatus, a.responseExcerpt, a.errorClass, a.verdict, a.worker];
 }

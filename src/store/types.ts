@@ -219,6 +219,72 @@ export interface AuthorizationFilter {
   cursor?: string | undefined;
 }
 
+export type OutboxStatus = 'PENDING' | 'DELIVERING' | 'ACKNOWLEDGED' | 'EXHAUSTED' | 'CANCELED';
+export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['PENDING', 'DELIVERING', 'ACKNOWLEDGED', 'EXHAUSTED', 'CANCELED'];
+
+export interface NewOutboxRow {
+  id: string;
+  targetUrl: string;
+  clientId: string;
+  keyVersion: string | null;
+  type: string | null;
+  /** The exact bytes each delivery sends. */
+  body: Uint8Array;
+  /** Wait before each delivery in ms (already divided by any time scale). */
+  schedule: readonly number[];
+  nextAttemptAt: number;
+  createdAt: number;
+}
+
+export interface OutboxRecord extends NewOutboxRow {
+  status: OutboxStatus;
+  /** A redelivery by hand starts run 2, 3, … with attempts counted from 0 again. */
+  run: number;
+  attempts: number;
+  leaseOwner: string | null;
+  leasedUntil: number | null;
+  updatedAt: number;
+  acknowledgedAt: number | null;
+}
+
+export type DeliveryVerdict =
+  | 'ACKNOWLEDGED'
+  | 'NOT_2XX'
+  | 'NOT_AN_ACK'
+  | 'REDIRECT_REFUSED'
+  | 'TIMEOUT'
+  | 'CONNECTION_REFUSED'
+  | 'NETWORK_ERROR';
+
+export interface AttemptRecord {
+  id: string;
+  outboxId: string;
+  run: number;
+  /** 1-based within the run. */
+  number: number;
+  dueAt: number;
+  startedAt: number;
+  finishedAt: number;
+  requestTime: string;
+  httpStatus: number | null;
+  /** First 4 KiB of the response body. */
+  responseExcerpt: string | null;
+  errorClass: string | null;
+  verdict: DeliveryVerdict;
+  worker: string;
+}
+
+export type OutboxNext =
+  | { status: 'PENDING'; nextAttemptAt: number }
+  | { status: 'ACKNOWLEDGED' }
+  | { status: 'EXHAUSTED' };
+
+export interface OutboxFilter {
+  status?: OutboxStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied now. */
@@ -259,6 +325,19 @@ export interface Store {
   ): Promise<ApplyEventResult[]>;
   /** Several `finishInbox` calls in one transaction. */
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
+  /** Adds a notification to deliver. */
+  enqueueOutbox(row: NewOutboxRow): Promise<void>;
+  /** Leases due deliveries (PENDING due, or DELIVERING with an expired lease). */
+  claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]>;
+  /** Logs an attempt and moves the row on, in one transaction, if `owner` still holds the lease. */
+  recordAttempt(attempt: AttemptRecord, next: OutboxNext, now: number): Promise<boolean>;
+  getOutbox(id: string): Promise<OutboxRecord | undefined>;
+  listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>>;
+  listAttempts(outboxId: string): Promise<AttemptRecord[]>;
+  /** Starts a new run of deliveries now (any state but DELIVERING). */
+  redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined>;
+  /** Stops further deliveries (PENDING or EXHAUSTED rows). */
+  cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined>;
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
   listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>>;

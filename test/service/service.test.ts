@@ -10,6 +10,7 @@ import { parseDatabase } from '../../src/service/database.js';
 import { createLogger } from '../../src/service/logger.js';
 import { type RunningService, startService } from '../../src/service/server.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/schema.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { signNotification } from '../../src/testing/index.js';
@@ -73,7 +74,7 @@ describe.each(stores)('authnotify service on %s', (_name, open, skip) => {
     expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${service.url}/readyz`)).json()).toMatchObject({
       status: 'ready',
-      schemaVersion: 1,
+      schemaVersion: LATEST_SCHEMA_VERSION,
     });
   });
 
@@ -242,7 +243,7 @@ describe('authnotify serve and migrate (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authnotify-migrate-'));
     const first = await cli(['migrate', '--database', join(dir, 'm.db'), '--json']);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ applied: [1], schemaVersion: 1 });
+    expect(JSON.parse(first.stdout)).toMatchObject({ applied: MIGRATIONS.map((m) => m.version), schemaVersion: LATEST_SCHEMA_VERSION });
     const second = await cli(['migrate', '--database', join(dir, 'm.db')]);
     expect(second.stdout).toMatch(/nothing to apply/);
   });

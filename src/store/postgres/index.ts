@@ -15,6 +15,7 @@ import {
   driveAsync,
   finishManySteps,
   type Query,
+  recordAttemptSteps,
   type Steps,
   saveConsultSteps,
 } from '../apply-event.js';
@@ -25,14 +26,17 @@ import {
   type Row,
   storeUnavailable,
   toAuthorizationRecord,
+  toAttemptRecord,
   toInboxRecord,
+  toOutboxRecord,
   toTimelineEntry,
 } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { claimParams, finishParams, numbered, pageQuery, requeueQuery, SQL } from '../statements.js';
+import { claimParams, finishParams, numbered, outboxParams, pageQuery, requeueQuery, SQL } from '../statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
+  AttemptRecord,
   AuthorizationFilter,
   AuthorizationRecord,
   ConsultRecord,
@@ -45,6 +49,10 @@ import type {
   LifecycleDecision,
   LifecycleSnapshot,
   NewInboxRow,
+  NewOutboxRow,
+  OutboxFilter,
+  OutboxNext,
+  OutboxRecord,
   Page,
   Store,
   TimelineEntry,
@@ -260,6 +268,45 @@ export class PostgresStore implements Store {
 
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]> {
     return this.#transaction('finish inbox rows', () => finishManySteps(items));
+  }
+
+  async enqueueOutbox(row: NewOutboxRow): Promise<void> {
+    await this.#query('enqueue a delivery', SQL.insertOutbox, outboxParams(row));
+  }
+
+  async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
+    const result = await this.#query('claim deliveries', SQL.claimOutbox(true), claimParams(claim));
+    return result.rows.map(toOutboxRecord).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+  }
+
+  recordAttempt(attempt: AttemptRecord, next: OutboxNext, now: number): Promise<boolean> {
+    return this.#transaction('record a delivery attempt', () => recordAttemptSteps(attempt, next, now), 1);
+  }
+
+  async getOutbox(id: string): Promise<OutboxRecord | undefined> {
+    const result = await this.#query('read a delivery', SQL.getOutbox, [id]);
+    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  }
+
+  async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const { sql, params } = pageQuery('outbox', 'created_at', [['status', filter.status]], cursor, filter.limit);
+    const rows = (await this.#query('list deliveries', sql, params)).rows.map(toOutboxRecord);
+    return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
+  }
+
+  async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
+    return (await this.#query('list delivery attempts', SQL.listAttempts, [outboxId])).rows.map(toAttemptRecord);
+  }
+
+  async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
+    const result = await this.#query('redeliver', SQL.redeliverOutbox, [now, now, id]);
+    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  }
+
+  async cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
+    const result = await this.#query('cancel a delivery', SQL.cancelOutbox, [now, id]);
+    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
   }
 
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void> {

@@ -14,6 +14,7 @@ import {
   driveSync,
   finishManySteps,
   type Query,
+  recordAttemptSteps,
   saveConsultSteps,
 } from '../apply-event.js';
 import {
@@ -23,17 +24,21 @@ import {
   type Row,
   storeUnavailable,
   toAuthorizationRecord,
+  toAttemptRecord,
   toInboxRecord,
+  toOutboxRecord,
   toTimelineEntry,
 } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { claimParams, finishParams, pageQuery, requeueQuery, SQL } from '../statements.js';
+import { claimParams, finishParams, outboxParams, pageQuery, requeueQuery, SQL } from '../statements.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
+const CLAIM_OUTBOX_SQLITE = SQL.claimOutbox(false);
 
 import type {
   ApplyEventInput,
   ApplyEventResult,
+  AttemptRecord,
   AuthorizationFilter,
   AuthorizationRecord,
   ConsultRecord,
@@ -46,6 +51,10 @@ import type {
   LifecycleDecision,
   LifecycleSnapshot,
   NewInboxRow,
+  NewOutboxRow,
+  OutboxFilter,
+  OutboxNext,
+  OutboxRecord,
   Page,
   Store,
   TimelineEntry,
@@ -279,6 +288,56 @@ export class SqliteStore implements Store {
     return this.#relaxed('finish inbox rows', () =>
       this.#db.transaction(() => driveSync(finishManySteps(items), this.#exec)).immediate(),
     );
+  }
+
+  async enqueueOutbox(row: NewOutboxRow): Promise<void> {
+    this.#run('enqueue a delivery', () => this.#prepare(SQL.insertOutbox).run(...outboxParams(row)));
+  }
+
+  async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
+    return this.#relaxed('claim deliveries', () =>
+      (this.#prepare(CLAIM_OUTBOX_SQLITE).all(...claimParams(claim)) as Row[]).map(toOutboxRecord).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt),
+    );
+  }
+
+  async recordAttempt(attempt: AttemptRecord, next: OutboxNext, now: number): Promise<boolean> {
+    return this.#relaxed('record a delivery attempt', () =>
+      this.#db.transaction(() => driveSync(recordAttemptSteps(attempt, next, now), this.#exec)).immediate(),
+    );
+  }
+
+  async getOutbox(id: string): Promise<OutboxRecord | undefined> {
+    return this.#run('read a delivery', () => {
+      const row = this.#prepare(SQL.getOutbox).get(id) as Row | undefined;
+      return row ? toOutboxRecord(row) : undefined;
+    });
+  }
+
+  async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const { sql, params } = pageQuery('outbox', 'created_at', [['status', filter.status]], cursor, filter.limit);
+    return this.#run('list deliveries', () => {
+      const rows = (this.#prepare(sql).all(...params) as Row[]).map(toOutboxRecord);
+      return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
+    });
+  }
+
+  async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
+    return this.#run('list delivery attempts', () => (this.#prepare(SQL.listAttempts).all(outboxId) as Row[]).map(toAttemptRecord));
+  }
+
+  async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
+    return this.#run('redeliver', () => {
+      const row = this.#prepare(SQL.redeliverOutbox).get(now, now, id) as Row | undefined;
+      return row ? toOutboxRecord(row) : undefined;
+    });
+  }
+
+  async cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
+    return this.#run('cancel a delivery', () => {
+      const row = this.#prepare(SQL.cancelOutbox).get(now, id) as Row | undefined;
+      return row ? toOutboxRecord(row) : undefined;
+    });
   }
 
   async saveConsult(
