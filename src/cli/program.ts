@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isAuthNotifyError } from '../protocol/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
+import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
 import { type CliContext, type CliIo, EXIT, UsageError } from './io.js';
@@ -24,6 +25,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerVerify(program, ctx);
   registerDemo(program, ctx);
   registerServe(program, ctx);
+  registerSend(program, ctx);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -38,7 +40,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (isAuthNotifyError(error)) {
       io.stderr(`error [${error.code}]: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-      return error.code === 'KEY_INVALID' || error.code === 'CONFIG_INVALID' ? EXIT.USAGE : EXIT.FAILED;
+      return ['KEY_INVALID', 'CONFIG_INVALID', 'PARAM_ILLEGAL'].includes(error.code)
+        ? EXIT.USAGE
+        : EXIT.FAILED;
     }
     throw error;
   }

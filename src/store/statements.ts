@@ -138,7 +138,18 @@ export function claimParams(claim: {
 
 /** Parameters of SQL.insertOutbox. */
 export function outboxParams(row: NewOutboxRow): unknown[] {
-  return [row.id, row.targetUrl, row.clientId, row.keyVersion, row.type, row.body, JSON.stringify(row.schedule), row.nextAttemptAt, row.createdAt, row.createdAt];
+  return [
+    row.id,
+    row.targetUrl,
+    row.clientId,
+    row.keyVersion,
+    row.type,
+    row.body,
+    JSON.stringify(row.schedule),
+    row.nextAttemptAt,
+    row.createdAt,
+    row.createdAt,
+  ];
 }
 
 /** Parameters of SQL.advanceOutbox. */
@@ -157,5 +168,19 @@ export function advanceParams(attempt: AttemptRecord, next: OutboxNext, now: num
 
 /** Parameters of SQL.insertAttempt. */
 export function attemptParams(a: AttemptRecord): unknown[] {
-  return [a.id, a.outboxId, a.run, a.number, a.dueAt, a.startedAt, a.finishedAt, a.requestTime, a.httpStatus, a.responseExcerpt, a.errorClass, a.verdict, a.worker];
+  return [
+    a.id,
+    a.outboxId,
+    a.run,
+    a.number,
+    a.dueAt,
+    a.startedAt,
+    a.finishedAt,
+    a.requestTime,
+    a.httpStatus,
+    a.responseExcerpt,
+    a.errorClass,
+    a.verdict,
+    a.worker,
+  ];
 }

@@ -220,7 +220,13 @@ export interface AuthorizationFilter {
 }
 
 export type OutboxStatus = 'PENDING' | 'DELIVERING' | 'ACKNOWLEDGED' | 'EXHAUSTED' | 'CANCELED';
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['PENDING', 'DELIVERING', 'ACKNOWLEDGED', 'EXHAUSTED', 'CANCELED'];
+export const OUTBOX_STATUSES: readonly OutboxStatus[] = [
+  'PENDING',
+  'DELIVERING',
+  'ACKNOWLEDGED',
+  'EXHAUSTED',
+  'CANCELED',
+];
 
 export interface NewOutboxRow {
   id: string;

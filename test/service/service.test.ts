@@ -243,7 +243,10 @@ describe('authnotify serve and migrate (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authnotify-migrate-'));
     const first = await cli(['migrate', '--database', join(dir, 'm.db'), '--json']);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ applied: MIGRATIONS.map((m) => m.version), schemaVersion: LATEST_SCHEMA_VERSION });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      applied: MIGRATIONS.map((m) => m.version),
+      schemaVersion: LATEST_SCHEMA_VERSION,
+    });
     const second = await cli(['migrate', '--database', join(dir, 'm.db')]);
     expect(second.stdout).toMatch(/nothing to apply/);
   });

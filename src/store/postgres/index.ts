@@ -25,14 +25,22 @@ import {
   page,
   type Row,
   storeUnavailable,
-  toAuthorizationRecord,
   toAttemptRecord,
+  toAuthorizationRecord,
   toInboxRecord,
   toOutboxRecord,
   toTimelineEntry,
 } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { claimParams, finishParams, numbered, outboxParams, pageQuery, requeueQuery, SQL } from '../statements.js';
+import {
+  claimParams,
+  finishParams,
+  numbered,
+  outboxParams,
+  pageQuery,
+  requeueQuery,
+  SQL,
+} from '../statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -290,13 +298,21 @@ export class PostgresStore implements Store {
 
   async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
     const cursor = decodeCursor(filter.cursor);
-    const { sql, params } = pageQuery('outbox', 'created_at', [['status', filter.status]], cursor, filter.limit);
+    const { sql, params } = pageQuery(
+      'outbox',
+      'created_at',
+      [['status', filter.status]],
+      cursor,
+      filter.limit,
+    );
     const rows = (await this.#query('list deliveries', sql, params)).rows.map(toOutboxRecord);
     return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
   }
 
   async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
-    return (await this.#query('list delivery attempts', SQL.listAttempts, [outboxId])).rows.map(toAttemptRecord);
+    return (await this.#query('list delivery attempts', SQL.listAttempts, [outboxId])).rows.map(
+      toAttemptRecord,
+    );
   }
 
   async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {

@@ -23,8 +23,8 @@ import {
   page,
   type Row,
   storeUnavailable,
-  toAuthorizationRecord,
   toAttemptRecord,
+  toAuthorizationRecord,
   toInboxRecord,
   toOutboxRecord,
   toTimelineEntry,
@@ -296,7 +296,9 @@ export class SqliteStore implements Store {
 
   async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
     return this.#relaxed('claim deliveries', () =>
-      (this.#prepare(CLAIM_OUTBOX_SQLITE).all(...claimParams(claim)) as Row[]).map(toOutboxRecord).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt),
+      (this.#prepare(CLAIM_OUTBOX_SQLITE).all(...claimParams(claim)) as Row[])
+        .map(toOutboxRecord)
+        .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt),
     );
   }
 
@@ -315,7 +317,13 @@ export class SqliteStore implements Store {
 
   async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
     const cursor = decodeCursor(filter.cursor);
-    const { sql, params } = pageQuery('outbox', 'created_at', [['status', filter.status]], cursor, filter.limit);
+    const { sql, params } = pageQuery(
+      'outbox',
+      'created_at',
+      [['status', filter.status]],
+      cursor,
+      filter.limit,
+    );
     return this.#run('list deliveries', () => {
       const rows = (this.#prepare(sql).all(...params) as Row[]).map(toOutboxRecord);
       return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
@@ -323,7 +331,9 @@ export class SqliteStore implements Store {
   }
 
   async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
-    return this.#run('list delivery attempts', () => (this.#prepare(SQL.listAttempts).all(outboxId) as Row[]).map(toAttemptRecord));
+    return this.#run('list delivery attempts', () =>
+      (this.#prepare(SQL.listAttempts).all(outboxId) as Row[]).map(toAttemptRecord),
+    );
   }
 
   async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {

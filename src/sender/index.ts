@@ -1,0 +1,2 @@
+export * from './sender.js';
+export * from './transport.js';
