@@ -3,11 +3,13 @@
  * ratios. Pass names to run a subset: `npm run bench -- verify`.
  */
 import { benchReceiver } from './receiver.js';
+import { benchSender } from './sender.js';
 import { benchVerify } from './verify.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
   verify: () => benchVerify(),
   receiver: () => benchReceiver(),
+  sender: () => benchSender(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
