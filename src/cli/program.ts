@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isAuthNotifyError } from '../protocol/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
+import { registerSandbox } from './commands/sandbox.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -26,6 +27,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerDemo(program, ctx);
   registerServe(program, ctx);
   registerSend(program, ctx);
+  registerSandbox(program, ctx);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -52,6 +52,25 @@ export interface SenderOptions {
   pollIntervalMs?: number;
   /** Called after every attempt, e.g. to print it. */
   onAttempt?: (attempt: AttemptRecord, delivery: OutboxRecord, next: OutboxNext) => void;
+  /** Fault injection (sandbox only). */
+  faults?: DeliveryFaults;
+}
+
+/** What a fault injection does to one attempt (the sandbox uses this; production senders never set it). */
+export interface AttemptFault {
+  /** Sign with a Request-Time this far from now (negative: in the past). */
+  requestTimeOffsetMs?: number;
+  /** Send a signature that does not verify. */
+  corruptSignature?: boolean;
+  /** Wait this long before sending. */
+  delayMs?: number;
+  /** Treat an acknowledgement as a failed delivery. */
+  dropAck?: boolean;
+}
+
+export interface DeliveryFaults {
+  /** Called once per attempt, before signing. */
+  next(delivery: OutboxRecord): AttemptFault;
 }
 
 export interface EnqueueInput {
@@ -60,6 +79,8 @@ export interface EnqueueInput {
   /** The merchant's notify URL. */
   to: string;
   schedule?: RetrySchedule;
+  /** Extra wait before the first delivery, in real (unscaled) milliseconds. */
+  delayMs?: number;
 }
 
 export interface Sender {
@@ -72,6 +93,8 @@ export interface Sender {
   redeliver(id: string): Promise<OutboxRecord>;
   cancel(id: string): Promise<OutboxRecord>;
   get(id: string): Promise<{ delivery: OutboxRecord; attempts: AttemptRecord[] } | undefined>;
+  /** Newest deliveries first. */
+  list(filter: { status?: OutboxRecord['status'] | undefined; limit: number }): Promise<OutboxRecord[]>;
   /** Closes the transport (not the store). */
   close(): Promise<void>;
 }
@@ -149,7 +172,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       type: typeOf(body),
       body,
       schedule,
-      nextAttemptAt: now + (schedule[0] as number),
+      nextAttemptAt: now + (schedule[0] as number) + (input.delayMs ?? 0),
       createdAt: now,
     });
     nudge();
@@ -158,9 +181,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
 
   async function attempt(delivery: OutboxRecord): Promise<void> {
     const number = delivery.attempts + 1;
+    const fault = options.faults?.next(delivery) ?? {};
+    if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     const startedAt = clock.now();
-    const requestTime = formatRequestTime(startedAt, options.requestTimeStyle);
-    const signature = await signMessage({
+    const requestTime = formatRequestTime(
+      startedAt + (fault.requestTimeOffsetMs ?? 0),
+      options.requestTimeStyle,
+    );
+    const signed = await signMessage({
       path: pathOf(delivery.targetUrl),
       clientId: delivery.clientId,
       time: requestTime,
@@ -169,6 +197,10 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       keyVersion: delivery.keyVersion ?? undefined,
       crypto: primitive,
     });
+    // A corrupted signature keeps its form (valid base64 of the right length) but not its value.
+    const signature = fault.corruptSignature
+      ? signed.replace(/signature=(.)/, (_m, c: string) => `signature=${c === 'A' ? 'B' : 'A'}`)
+      : signed;
     const result = await transport.deliver({
       url: delivery.targetUrl,
       headers: {
@@ -187,6 +219,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     else if (result.status >= 300 && result.status < 400) verdict = 'REDIRECT_REFUSED';
     else if (result.status < 200 || result.status >= 300) verdict = 'NOT_2XX';
     else verdict = isAckBody(result.body) ? 'ACKNOWLEDGED' : 'NOT_AN_ACK';
+    if (verdict === 'ACKNOWLEDGED' && fault.dropAck) verdict = 'ACK_DROPPED_BY_FAULT';
     const delay = delivery.schedule[number];
     const next: OutboxNext =
       verdict === 'ACKNOWLEDGED'
@@ -311,6 +344,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       const delivery = await store.getOutbox(id);
       return delivery ? { delivery, attempts: await store.listAttempts(id) } : undefined;
     },
+    list: async (filter) => (await store.listOutbox(filter)).items,
     close: () => transport.close(),
   };
 }

@@ -260,7 +260,9 @@ export type DeliveryVerdict =
   | 'REDIRECT_REFUSED'
   | 'TIMEOUT'
   | 'CONNECTION_REFUSED'
-  | 'NETWORK_ERROR';
+  | 'NETWORK_ERROR'
+  /** Acknowledged, but a fault injection said to treat it as lost (sandbox). */
+  | 'ACK_DROPPED_BY_FAULT';
 
 export interface AttemptRecord {
   id: string;

@@ -1,0 +1,173 @@
+/**
+ * The sandbox control API (`/sandbox/v1`): send any notification, inspect deliveries and their attempts,
+ * redeliver, set faults, read the API request log. Plus a deliveries page for people.
+ */
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import { AuthNotifyError } from '../protocol/errors.js';
+import { NOTIFY_TYPES } from '../protocol/notification.js';
+import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
+import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
+import { FaultSettingsSchema } from './faults.js';
+import { escapeHtml, page } from './html.js';
+
+const SendRequest = z
+  .object({
+    type: z.enum(NOTIFY_TYPES).optional(),
+    to: z.url().optional(),
+    fields: z.record(z.string(), z.unknown()).optional(),
+    body: z
+      .string()
+      .max(64 * 1024)
+      .optional(),
+  })
+  .strict()
+  .refine((r) => r.type !== undefined || r.body !== undefined, {
+    message: 'give type (with optional fields) or a raw body',
+  });
+
+function delivery(o: OutboxRecord) {
+  return {
+    id: o.id,
+    to: o.targetUrl,
+    type: o.type,
+    status: o.status,
+    run: o.run,
+    attempts: o.attempts,
+    nextAttemptAt: o.status === 'PENDING' ? new Date(o.nextAttemptAt).toISOString() : null,
+    createdAt: new Date(o.createdAt).toISOString(),
+  };
+}
+
+function err(c: Context, status: number, code: string, message: string): Response {
+  return c.json({ error: { code, message } }, status as 400);
+}
+
+export function mountControl(app: Hono, ctx: SandboxContext): void {
+  const { sender, faults, state, config } = ctx;
+
+  app.post('/sandbox/v1/notifications', async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      return err(c, 400, 'PARAM_ILLEGAL', 'the body is not JSON');
+    }
+    const parsed = SendRequest.safeParse(json);
+    if (!parsed.success)
+      return err(
+        c,
+        400,
+        'PARAM_ILLEGAL',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    const r = parsed.data;
+    if (!r.to && !config.notifyUrl)
+      return err(c, 400, 'PARAM_ILLEGAL', 'no notify URL: give "to" or start the sandbox with --notify-url');
+    let content: Record<string, unknown> | string;
+    if (r.body !== undefined) content = r.body;
+    else {
+      const type = r.type as (typeof NOTIFY_TYPES)[number];
+      const defaults: Record<string, unknown> =
+        type === 'AUTHCODE_CREATED'
+          ? { authCode: randomToken('ac_'), authState: randomToken('st_') }
+          : type === 'TOKEN_CREATED'
+            ? { accessToken: randomToken('281001'), authState: randomToken('st_') }
+            : { accessToken: randomToken('281001') };
+      content = { authorizationNotifyType: type, ...defaults, ...(r.fields ?? {}) };
+    }
+    const ids = await notifyMerchant(ctx, r.to, content);
+    return c.json({ deliveryIds: ids }, 202);
+  });
+
+  app.get('/sandbox/v1/deliveries', async (c) => {
+    const status = c.req.query('status');
+    if (status && !(OUTBOX_STATUSES as readonly string[]).includes(status)) {
+      return err(c, 400, 'PARAM_ILLEGAL', `status must be one of ${OUTBOX_STATUSES.join(', ')}`);
+    }
+    const list = await ctx.sender.list({ status: status as OutboxRecord['status'] | undefined, limit: 200 });
+    return c.json({ items: list.map(delivery) });
+  });
+
+  app.get('/sandbox/v1/deliveries/:id', async (c) => {
+    const found = await sender.get(c.req.param('id'));
+    if (!found) return err(c, 404, 'NOT_FOUND', `delivery ${c.req.param('id')} does not exist`);
+    return c.json({
+      ...delivery(found.delivery),
+      body: new TextDecoder().decode(found.delivery.body),
+      attempts: found.attempts.map((a) => ({
+        run: a.run,
+        number: a.number,
+        dueAt: new Date(a.dueAt).toISOString(),
+        startedAt: new Date(a.startedAt).toISOString(),
+        finishedAt: new Date(a.finishedAt).toISOString(),
+        requestTime: a.requestTime,
+        httpStatus: a.httpStatus,
+        verdict: a.verdict,
+        errorClass: a.errorClass,
+        response: a.responseExcerpt,
+      })),
+    });
+  });
+
+  app.post('/sandbox/v1/deliveries/:id/redeliver', async (c) => {
+    try {
+      return c.json(delivery(await sender.redeliver(c.req.param('id'))), 202);
+    } catch (error) {
+      if (error instanceof AuthNotifyError) return err(c, error.status, error.code, error.message);
+      throw error;
+    }
+  });
+
+  app.get('/sandbox/v1/faults', (c) => c.json(faults.settings));
+  app.put('/sandbox/v1/faults', async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      return err(c, 400, 'PARAM_ILLEGAL', 'the body is not JSON');
+    }
+    const parsed = FaultSettingsSchema.partial().safeParse(json);
+    if (!parsed.success)
+      return err(
+        c,
+        400,
+        'PARAM_ILLEGAL',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    return c.json(faults.set(parsed.data as Partial<typeof faults.settings>));
+  });
+  app.delete('/sandbox/v1/faults', (c) => {
+    faults.reset();
+    return c.json(faults.settings);
+  });
+
+  app.get('/sandbox/v1/requests', (c) => c.json({ items: state.requests() }));
+
+  app.get('/sandbox/deliveries', async (c) => {
+    const rows: string[] = [];
+    for (const o of await ctx.sender.list({ limit: 100 })) {
+      const attempts = (await sender.get(o.id))?.attempts ?? [];
+      const timeline = attempts
+        .map(
+          (a) =>
+            `#${a.run}.${a.number} due ${new Date(a.dueAt).toISOString().slice(11, 19)} → ${a.httpStatus ?? a.errorClass ?? '—'} ${a.verdict}`,
+        )
+        .join('<br>');
+      rows.push(
+        `<tr><td><code>${escapeHtml(o.id.slice(0, 8))}</code></td><td>${escapeHtml(o.type)}</td><td><span class="badge">${escapeHtml(o.status)}</span></td><td class="muted">${timeline}</td>
+<td><form method="post" action="/sandbox/deliveries/${escapeHtml(o.id)}/redeliver"><button class="secondary">Redeliver</button></form></td></tr>`,
+      );
+    }
+    return c.html(
+      page(
+        'Deliveries',
+        `<h1>Deliveries</h1><table><tr><th>Id</th><th>Type</th><th>Status</th><th>Attempts</th><th></th></tr>${rows.join('') || '<tr><td colspan="5">None yet.</td></tr>'}</table>`,
+      ),
+    );
+  });
+  app.post('/sandbox/deliveries/:id/redeliver', async (c) => {
+    await sender.redeliver(c.req.param('id')).catch(() => undefined);
+    return c.redirect('/sandbox/deliveries', 303);
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * `authnotify sandbox`: a local Alipay. Auth APIs, wallet pages, a sender that delivers notifications to
+ * the merchant on the documented schedule (compressible with a time scale), fault injection, and a control
+ * API — all on one port.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { nodeSignatureCrypto } from '../node/node-crypto.js';
+import { type Clock, systemClock } from '../protocol/clock.js';
+import { createKeyRing, type KeyInput } from '../protocol/key-ring.js';
+import { type Logger, silentLogger } from '../receiver/ports.js';
+import { createSender, type Sender } from '../sender/sender.js';
+import { createSqliteStore } from '../store/sqlite/index.js';
+import type { Store } from '../store/types.js';
+import { mountAuthApi } from './auth-api.js';
+import type { SandboxConfig, SandboxContext } from './context.js';
+import { mountControl } from './control.js';
+import { Faults } from './faults.js';
+import { escapeHtml, page } from './html.js';
+import { loadOrCreateSandboxKeys } from './keys.js';
+import { SandboxState } from './state.js';
+import { mountWallet } from './wallet.js';
+
+export interface SandboxOptions {
+  host?: string;
+  port?: number;
+  /** SQLite file for the sandbox's state and outbox. Default `./.authnotify/sandbox.db`. */
+  database?: string;
+  /** Where the sandbox's key pair lives (generated on first run). Default `./.authnotify/sandbox-keys`. */
+  keysDir?: string;
+  clientId: string;
+  /** The merchant's public key(s), to verify its API requests. */
+  merchantPublicKeys: Readonly<Record<string, KeyInput>>;
+  notifyUrl?: string | undefined;
+  timeScale?: number;
+  accessTokenTtlMs?: number;
+  refreshTokenTtlMs?: number;
+  revokeNotifies?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  /** Run the sender in the background. Default true; tests drive `sender.runOnce()` themselves. */
+  deliver?: boolean;
+}
+
+export interface RunningSandbox {
+  url: string;
+  /** One-line base64 SPKI of the sandbox's signing key: the merchant's "Alipay public key". */
+  alipayPublicKey: string;
+  sender: Sender;
+  store: Store;
+  context: SandboxContext;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  const database = options.database ?? './.authnotify/sandbox.db';
+  if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+  const keys = await loadOrCreateSandboxKeys(options.keysDir ?? './.authnotify/sandbox-keys');
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const store = await createSqliteStore({ path: database });
+  const state = new SandboxState(database === ':memory:' ? ':memory:' : database);
+  const faults = new Faults();
+  const sender = await createSender({
+    store,
+    clientId: options.clientId,
+    privateKey: keys.privateKey,
+    keyVersion: '1',
+    timeScale: options.timeScale ?? 1,
+    crypto: nodeSignatureCrypto,
+    faults,
+    clock,
+    logger,
+    pollIntervalMs: 100,
+  });
+  const config: SandboxConfig = {
+    clientId: options.clientId,
+    notifyUrl: options.notifyUrl,
+    accessTokenTtlMs: options.accessTokenTtlMs ?? 30 * 24 * 3_600_000,
+    refreshTokenTtlMs: options.refreshTokenTtlMs ?? 365 * 24 * 3_600_000,
+    revokeNotifies: options.revokeNotifies ?? false,
+  };
+  let baseUrl = '';
+  const ctx: SandboxContext = {
+    config,
+    state,
+    faults,
+    clock,
+    sender,
+    logger,
+    merchantKeys: await createKeyRing(options.merchantPublicKeys),
+    privateKey: keys.privateKey,
+    baseUrl: () => baseUrl,
+  };
+  const app = new Hono();
+  mountAuthApi(app, ctx);
+  mountWallet(app, ctx);
+  mountControl(app, ctx);
+  app.get('/sandbox/v1/info', (c) =>
+    c.json({
+      clientId: config.clientId,
+      alipayPublicKey: keys.publicKey,
+      notifyUrl: config.notifyUrl ?? null,
+      timeScale: options.timeScale ?? 1,
+      apiBase: `${baseUrl}/ams/api/v1/authorizations`,
+    }),
+  );
+  app.get('/', (c) =>
+    c.html(
+      page(
+        'Alipay sandbox',
+        `<h1>Alipay sandbox</h1><ul><li>API: <code>${escapeHtml(baseUrl)}/ams/api/v1/authorizations/{consult,applyToken,revoke,query}</code></li>
+<li><a href="/wallet/account">Wallet account</a></li><li><a href="/sandbox/deliveries">Deliveries</a></li></ul>
+<p class="muted">Alipay public key for your merchant configuration:</p><pre style="white-space:pre-wrap;word-break:break-all">${escapeHtml(keys.publicKey)}</pre>`,
+      ),
+    ),
+  );
+  app.notFound((c) =>
+    c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
+
+  const server = createServer(getRequestListener(app.fetch));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8788, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  if (options.deliver !== false) sender.start();
+  logger.info({ url: baseUrl, generatedKeys: keys.generated }, 'Alipay sandbox listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    alipayPublicKey: keys.publicKey,
+    sender,
+    store,
+    context: ctx,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        await sender.stop();
+        await sender.close();
+        state.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
