@@ -272,6 +272,40 @@ describe('sandbox: the authorization flow against a real receiver', () => {
     );
   });
 
+  it('sends TOKEN_CANCELED on revoke when configured to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authnotify-sandbox-revoke-'));
+    const other = await startSandbox({
+      port: 0,
+      database: join(dir, 's.db'),
+      keysDir: join(dir, 'keys'),
+      clientId: CLIENT_ID,
+      merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
+      revokeNotifies: true,
+      notifyUrl,
+      clock,
+      deliver: false,
+    });
+    try {
+      const previous = sandbox;
+      sandbox = other;
+      const consult = await api('consult', consultBody({ authNotifyUrl: undefined }));
+      const back = await agree(consult.json.normalUrl);
+      const token = await api('applyToken', {
+        grantType: 'AUTHORIZATION_CODE',
+        customerBelongsTo: 'ALIPAY_CN',
+        authCode: back.searchParams.get('authCode'),
+      });
+      await api('revoke', { accessToken: token.json.accessToken });
+      await api('revoke', { accessToken: token.json.accessToken });
+      sandbox = previous;
+      const types = [];
+      for (const o of await other.sender.list({ limit: 10 })) types.push(o.type);
+      expect(types.sort()).toEqual(['AUTHCODE_CREATED', 'TOKEN_CANCELED']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('serves the /ams/sandbox/ aliases', async () => {
     expect(
       (await api('consult', consultBody(), { base: '/ams/sandbox/api/v1/authorizations' })).json.result
@@ -367,6 +401,18 @@ describe('sandbox: faults toward the merchant', () => {
     const d = await detail(id as string);
     expect(d.attempts.map((a) => a.httpStatus)).toEqual([status, 200]);
     expect(d.status).toBe('ACKNOWLEDGED');
+  });
+
+  it('holds a notification back so the next one overtakes it (reorder)', async () => {
+    await setFaults({ reorder: 1 });
+    const [first] = await send({ accessToken: 'T-first' });
+    const [second] = await send({ accessToken: 'T-second' });
+    await deliverAll();
+    expect((await detail(second as string)).status).toBe('ACKNOWLEDGED');
+    expect((await detail(first as string)).status).toBe('PENDING');
+    clock.advance(2000);
+    await deliverAll();
+    expect((await detail(first as string)).status).toBe('ACKNOWLEDGED');
   });
 
   it('sends duplicates and concurrent copies that the merchant stores once', async () => {
