@@ -27,6 +27,10 @@ export type ErrorCode =
   // keys and configuration
   | 'KEY_INVALID'
   | 'CONFIG_INVALID'
+  // calls to Alipay
+  | 'ALIPAY_FAILED'
+  | 'ALIPAY_UNKNOWN'
+  | 'ALIPAY_RESPONSE_INVALID'
   // storage and processing
   | 'STORE_UNAVAILABLE'
   | 'NOT_FOUND'
@@ -50,6 +54,9 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   REQUEST_TIME_OUT_OF_WINDOW: 401,
   PARAM_ILLEGAL: 400,
   UNKNOWN_NOTIFY_TYPE: 400,
+  ALIPAY_FAILED: 502,
+  ALIPAY_UNKNOWN: 503,
+  ALIPAY_RESPONSE_INVALID: 502,
   KEY_INVALID: 500,
   CONFIG_INVALID: 500,
   STORE_UNAVAILABLE: 503,
@@ -70,6 +77,8 @@ export interface AuthNotifyErrorOptions {
   cause?: unknown;
   /** A sentence naming the usual cause and the fix. */
   hint?: string;
+  /** Alipay's `resultCode`, for errors that come from an Alipay answer. */
+  resultCode?: string;
 }
 
 /**
@@ -87,12 +96,15 @@ export class AuthNotifyError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly hint: string | undefined;
+  /** Alipay's `resultCode` when the error is Alipay's answer (e.g. `INVALID_CODE`). */
+  readonly resultCode: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: AuthNotifyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status ?? DEFAULT_STATUS[code];
     this.hint = options.hint;
+    this.resultCode = options.resultCode;
   }
 }
 
