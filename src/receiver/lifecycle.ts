@@ -37,26 +37,43 @@ export function canTransition(from: AuthorizationStatus, to: AuthorizationStatus
   return RANK[to] > RANK[from];
 }
 
+/** Token columns written when tokens come from applyToken (ciphertexts, never plaintext). */
+export type TokenColumns = Pick<
+  AuthorizationPatch,
+  'accessTokenEnc' | 'refreshTokenEnc' | 'accessTokenExpiresAt' | 'refreshTokenExpiresAt'
+>;
+
+type UserFields = {
+  userId?: string | undefined;
+  userLoginIdMasked?: string | undefined;
+  authClientId?: string | undefined;
+};
+
 export type LifecycleEvent =
-  | {
+  | ({
       kind: 'AUTHCODE_CREATED';
       authCode: string;
       authState: string;
       source: 'notification' | 'redirect';
-      userId?: string | undefined;
-      userLoginIdMasked?: string | undefined;
-      authClientId?: string | undefined;
-    }
-  | {
+    } & UserFields)
+  | ({
       kind: 'TOKEN_CREATED';
       tokenHash: string;
       authState?: string | undefined;
       source: 'notification' | 'applyToken';
-      userId?: string | undefined;
-      userLoginIdMasked?: string | undefined;
-      authClientId?: string | undefined;
-    }
-  | { kind: 'TOKEN_CANCELED'; tokenHash: string; reason?: string | undefined };
+      tokens?: TokenColumns | undefined;
+    } & UserFields)
+  | { kind: 'TOKEN_CANCELED'; tokenHash: string; reason?: string | undefined }
+  /** applyToken answered F for this code. */
+  | { kind: 'APPLY_TOKEN_FAILED'; authCode: string; resultCode: string }
+  /** The user declined on the wallet page (redirect with an error). */
+  | { kind: 'DECLINED'; authState: string; reason: string }
+  /** The merchant revoked the token. */
+  | { kind: 'REVOKED'; tokenHash: string }
+  /** A refresh replaced the token. */
+  | { kind: 'TOKEN_REFRESHED'; tokenHash: string; newTokenHash: string; tokens: TokenColumns }
+  /** The token lapsed and could not be refreshed. */
+  | { kind: 'EXPIRED'; tokenHash: string; reason: string };
 
 export interface LifecycleContext {
   now: number;
@@ -65,8 +82,6 @@ export interface LifecycleContext {
   inboxId: string | null;
   /** Accept an authState no consult of ours produced (merchants that keep consults elsewhere). */
   acceptUnknownAuthState: boolean;
-  /** Claim authCodes for redemption (an applyToken port is configured). */
-  redeemCodes: boolean;
 }
 
 /** Outcomes recorded on the inbox row. */
@@ -78,6 +93,7 @@ export const Outcome = {
   CODE_CONFLICT: 'CODE_CONFLICT',
   TOMBSTONED: 'TOMBSTONED',
   BORN_CANCELED: 'BORN_CANCELED',
+  UNKNOWN_AUTHORIZATION: 'UNKNOWN_AUTHORIZATION',
 } as const;
 
 type Timeline = NonNullable<LifecycleDecision['timeline']>;
@@ -126,12 +142,6 @@ function fresh(
   return newAuthorization({ ...fields, id: ctx.newId, status, createdAt: ctx.now });
 }
 
-type UserFields = {
-  userId?: string | undefined;
-  userLoginIdMasked?: string | undefined;
-  authClientId?: string | undefined;
-};
-
 function userFields(event: UserFields): AuthorizationPatch {
   const patch: AuthorizationPatch = {};
   if (event.userId) patch.userId = event.userId;
@@ -158,19 +168,49 @@ export function decideLifecycle(
       return decideTokenCreated(event, snap, ctx);
     case 'TOKEN_CANCELED':
       return decideTokenCanceled(event, snap, ctx);
+    case 'APPLY_TOKEN_FAILED': {
+      const a = snap.byAuthCode;
+      if (!a) return { outcome: Outcome.UNKNOWN_AUTHORIZATION };
+      if (a.status !== 'CODE_RECEIVED' && a.status !== 'PENDING')
+        return note(a, 'applyToken.failed', Outcome.NO_CHANGE, event.resultCode);
+      return moveTo(a, 'FAILED', 'applyToken.failed', { reason: event.resultCode }, ctx, event.resultCode);
+    }
+    case 'DECLINED': {
+      const a = snap.byAuthState;
+      if (!a) return { outcome: Outcome.UNKNOWN_AUTH_STATE };
+      if (a.status !== 'PENDING') return note(a, 'wallet.declined', Outcome.NO_CHANGE, event.reason);
+      return moveTo(a, 'FAILED', 'wallet.declined', { reason: event.reason }, ctx, event.reason);
+    }
+    case 'REVOKED': {
+      const a = snap.byTokenHash;
+      if (!a) return { outcome: Outcome.UNKNOWN_AUTHORIZATION };
+      if (a.status === 'REVOKED') return note(a, 'token.revoked', Outcome.NO_CHANGE, 'already revoked');
+      if (TERMINAL_STATUSES.has(a.status))
+        return note(a, 'token.revoked', Outcome.IGNORED_TERMINAL, `already ${a.status}`);
+      return moveTo(a, 'REVOKED', 'token.revoked', { reason: 'revoked by the merchant' }, ctx, null);
+    }
+    case 'TOKEN_REFRESHED': {
+      const a = snap.byTokenHash;
+      if (!a) return { outcome: Outcome.UNKNOWN_AUTHORIZATION };
+      if (a.status !== 'ACTIVE')
+        return note(a, 'token.refreshed', Outcome.IGNORED_TERMINAL, `authorization is ${a.status}`);
+      return moveTo(
+        a,
+        'ACTIVE',
+        'token.refreshed',
+        { tokenHash: event.newTokenHash, ...event.tokens },
+        ctx,
+        null,
+      );
+    }
+    case 'EXPIRED': {
+      const a = snap.byTokenHash;
+      if (!a) return { outcome: Outcome.UNKNOWN_AUTHORIZATION };
+      if (a.status !== 'ACTIVE')
+        return note(a, 'token.expired', Outcome.NO_CHANGE, `authorization is ${a.status}`);
+      return moveTo(a, 'EXPIRED', 'token.expired', { reason: event.reason }, ctx, event.reason);
+    }
   }
-}
-
-/** Adds the redemption claim when codes are redeemed here and this one still waits for it. */
-function withRedeem(
-  decision: LifecycleDecision,
-  code: string,
-  current: AuthorizationRecord | undefined,
-  ctx: LifecycleContext,
-): LifecycleDecision {
-  if (!ctx.redeemCodes) return decision;
-  if (current && (current.status !== 'CODE_RECEIVED' || current.codeRedeemedAt !== null)) return decision;
-  return { ...decision, redeemCode: code };
 }
 
 type AuthCodeEvent = Extract<LifecycleEvent, { kind: 'AUTHCODE_CREATED' }>;
@@ -187,12 +227,7 @@ function decideAuthCode(
   if (known) {
     // The redirect and the notification race with the same code: the later one only claims redemption
     // if nobody has yet (the store's claim is atomic, so applyToken runs once).
-    return withRedeem(
-      note(known, kind, Outcome.NO_CHANGE, 'authCode already recorded'),
-      event.authCode,
-      known,
-      ctx,
-    );
+    return note(known, kind, Outcome.NO_CHANGE, 'authCode already recorded');
   }
   const authorization = snap.byAuthState;
   if (!authorization) {
@@ -213,7 +248,7 @@ function decideAuthCode(
       },
       outcome: Outcome.APPLIED,
     };
-    return withRedeem(decision, event.authCode, undefined, ctx);
+    return decision;
   }
   if (TERMINAL_STATUSES.has(authorization.status)) {
     return note(authorization, kind, Outcome.IGNORED_TERMINAL, 'authorization already ended');
@@ -234,7 +269,7 @@ function decideAuthCode(
     { authCode: event.authCode, ...userFields(event) },
     ctx,
   );
-  return withRedeem(decision, event.authCode, undefined, ctx);
+  return decision;
 }
 
 function decideTokenCreated(
@@ -278,7 +313,7 @@ function decideTokenCreated(
   if (TERMINAL_STATUSES.has(authorization.status)) {
     return note(authorization, kind, Outcome.IGNORED_TERMINAL, 'a late TOKEN_CREATED never revives a token');
   }
-  const patch = { tokenHash: event.tokenHash, ...userFields(event) };
+  const patch = { tokenHash: event.tokenHash, ...userFields(event), ...(event.tokens ?? {}) };
   if (tombstone) {
     return {
       ...moveTo(authorization, 'CANCELED', kind, { ...patch, reason: tombstone.reason }, ctx, canceledBefore),

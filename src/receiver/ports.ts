@@ -3,7 +3,11 @@
  * a logger and a metrics observer. All optional.
  */
 
-/** Exchanges an authCode for tokens. The client layer implements it; until then codes wait in CODE_RECEIVED. */
+/**
+ * Exchanges an authCode for tokens (applyToken) and records the outcome. Resolves once the authorization has
+ * moved on (ACTIVE, or FAILED on an F answer); rejects when the outcome is unknown (U, network), so the
+ * redemption is retried. Without a port, codes wait in CODE_RECEIVED.
+ */
 export interface ApplyTokenPort {
   redeem(input: { authCode: string; authorizationId: string }): Promise<void>;
 }

@@ -50,6 +50,27 @@ export interface ProcessorDeps {
   applyToken: ApplyTokenPort | undefined;
 }
 
+/**
+ * Redeems an authCode exactly once across every path that sees it (the redirect, AUTHCODE_CREATED, a
+ * retry): the store's claim picks one caller. If the exchange's outcome is unknown the claim is released
+ * and the error rethrown, so a later attempt can claim again.
+ */
+export async function redeemCode(
+  deps: { store: Store; clock: Clock; applyToken: ApplyTokenPort | undefined },
+  authCode: string,
+  authorizationId: string,
+): Promise<'redeemed' | 'taken' | 'no-port'> {
+  if (!deps.applyToken) return 'no-port';
+  if (!(await deps.store.claimCodeRedemption(authCode, deps.clock.now()))) return 'taken';
+  try {
+    await deps.applyToken.redeem({ authCode, authorizationId });
+    return 'redeemed';
+  } catch (error) {
+    await deps.store.releaseCodeRedemption(authCode).catch(() => undefined);
+    throw error;
+  }
+}
+
 export const defaultBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 600_000);
 
 interface LifecycleStep {
@@ -245,12 +266,10 @@ export class InboxProcessor {
       );
     }
     if (
-      applied.redeemed &&
-      this.#deps.applyToken &&
       n.authorizationNotifyType === 'AUTHCODE_CREATED' &&
-      applied.authorization
+      applied.authorization?.status === 'CODE_RECEIVED'
     ) {
-      await this.#deps.applyToken.redeem({ authCode: n.authCode, authorizationId: applied.authorization.id });
+      await redeemCode(this.#deps, n.authCode, applied.authorization.id);
     }
     const event = {
       id: row.id,
@@ -309,7 +328,6 @@ export class InboxProcessor {
       newId: newId(),
       inboxId: row.id,
       acceptUnknownAuthState: this.#deps.acceptUnknownAuthState,
-      redeemCodes: this.#deps.applyToken !== undefined,
     };
     return {
       input: { lookup, inbox: { id: row.id, owner: this.owner }, timelineId: newId(), now },

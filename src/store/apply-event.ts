@@ -66,7 +66,6 @@ export function* applyEventSteps(
       return {
         decision: { outcome: String(row.outcome) },
         authorization,
-        redeemed: false,
         alreadyApplied: true,
       };
     }
@@ -100,10 +99,6 @@ export function* applyEventSteps(
     const t = decision.tombstone;
     yield* run(SQL.insertTombstone, t.tokenHash, t.reason, t.inboxId, t.createdAt);
   }
-  let redeemed = false;
-  if (decision.redeemCode !== undefined) {
-    redeemed = (yield* run(SQL.redeemCode, input.now, decision.redeemCode)) === 1;
-  }
   if (decision.timeline) {
     const e = decision.timeline;
     yield* run(
@@ -123,7 +118,7 @@ export function* applyEventSteps(
     yield* run(SQL.markApplied, decision.outcome, authorizationId ?? null, input.now, input.inbox.id);
   }
   const authorization = yield* authorizationBy('id', authorizationId, false);
-  return { decision, authorization, redeemed, alreadyApplied: false };
+  return { decision, authorization, alreadyApplied: false };
 }
 
 export function* applyEventsSteps(

@@ -138,6 +138,13 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX outbox_attempts_by_outbox ON outbox_attempts (outbox_id, run, number)',
     ],
   },
+  {
+    version: 3,
+    name: 'refresh scheduling index',
+    statements: () => [
+      "CREATE INDEX authorizations_expiring ON authorizations (access_token_expires_at) WHERE status = 'ACTIVE'",
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -42,6 +42,9 @@ export const SQL = {
   tombstoneBy: 'SELECT * FROM tombstones WHERE token_hash = ?',
   insertTombstone:
     'INSERT INTO tombstones (token_hash, reason, inbox_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING',
+  releaseCode: 'UPDATE authorizations SET code_redeemed_at = NULL, version = version + 1 WHERE auth_code = ?',
+  listExpiring: `SELECT * FROM authorizations WHERE status = 'ACTIVE' AND access_token_expires_at IS NOT NULL
+    AND access_token_expires_at < ? ORDER BY access_token_expires_at LIMIT ?`,
   redeemCode:
     'UPDATE authorizations SET code_redeemed_at = ?, version = version + 1 WHERE auth_code = ? AND code_redeemed_at IS NULL',
   insertTimeline: `INSERT INTO authorization_events (id, authorization_id, kind, from_status, to_status, inbox_id, detail, at)

@@ -179,8 +179,6 @@ export interface LifecycleDecision {
   };
   /** Stored on the inbox row (when the event came from one). */
   outcome: string;
-  /** Claim the authCode for exactly-once redemption (applyToken). */
-  redeemCode?: string;
 }
 
 export interface ApplyEventInput {
@@ -194,8 +192,6 @@ export interface ApplyEventInput {
 export interface ApplyEventResult {
   decision: LifecycleDecision;
   authorization: AuthorizationRecord | undefined;
-  /** True when this call won the authCode redemption claim. */
-  redeemed: boolean;
   /** True when the inbox row had already been applied (the decision was not executed again). */
   alreadyApplied: boolean;
 }
@@ -333,6 +329,14 @@ export interface Store {
   ): Promise<ApplyEventResult[]>;
   /** Several `finishInbox` calls in one transaction. */
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
+  /**
+   * Claims an authCode for redemption (applyToken): true for exactly one caller, however many race
+   * (the redirect and AUTHCODE_CREATED). `releaseCodeRedemption` gives it back when the outcome was unknown.
+   */
+  claimCodeRedemption(authCode: string, now: number): Promise<boolean>;
+  releaseCodeRedemption(authCode: string): Promise<void>;
+  /** ACTIVE authorizations whose access token expires before `before`, soonest first. */
+  listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]>;
   /** Adds a notification to deliver. */
   enqueueOutbox(row: NewOutboxRow): Promise<void>;
   /** Leases due deliveries (PENDING due, or DELIVERING with an expired lease). */

@@ -13,7 +13,6 @@ const ctx: LifecycleContext = {
   newId: 'new-1',
   inboxId: 'in-1',
   acceptUnknownAuthState: false,
-  redeemCodes: false,
 };
 
 function auth(status: AuthorizationStatus, extra: Partial<AuthorizationRecord> = {}): AuthorizationRecord {
@@ -210,20 +209,68 @@ describe('decideLifecycle', () => {
   });
 
   it('creates the authorization for an unknown authState only when configured to', () => {
-    const d = decideLifecycle(code, none, { ...ctx, acceptUnknownAuthState: true, redeemCodes: true });
+    const d = decideLifecycle(code, none, { ...ctx, acceptUnknownAuthState: true });
     expect(d.write).toMatchObject({
       kind: 'create',
       authorization: { id: 'new-1', status: 'CODE_RECEIVED', authCode: 'c1', authState: 'st-1' },
     });
-    expect(d.redeemCode).toBe('c1');
   });
 
-  it('claims redemption only while the code still waits for it', () => {
-    const waiting = { ...none, byAuthCode: auth('CODE_RECEIVED', { authCode: 'c1' }) };
-    expect(decideLifecycle(code, waiting, { ...ctx, redeemCodes: true }).redeemCode).toBe('c1');
-    const redeemed = { ...none, byAuthCode: auth('CODE_RECEIVED', { authCode: 'c1', codeRedeemedAt: 9 }) };
-    expect(decideLifecycle(code, redeemed, { ...ctx, redeemCodes: true }).redeemCode).toBeUndefined();
-    expect(decideLifecycle(code, { ...none, byAuthState: auth('PENDING') }, ctx).redeemCode).toBeUndefined();
+  it.each([
+    [
+      'applyToken F fails a CODE_RECEIVED authorization',
+      { kind: 'APPLY_TOKEN_FAILED', authCode: 'c1', resultCode: 'INVALID_CODE' },
+      { ...none, byAuthCode: auth('CODE_RECEIVED', { authCode: 'c1' }) },
+      'FAILED',
+      'INVALID_CODE',
+    ],
+    [
+      'Decline fails a PENDING authorization',
+      { kind: 'DECLINED', authState: 'st-1', reason: 'USER_DECLINED' },
+      { ...none, byAuthState: auth('PENDING') },
+      'FAILED',
+      'USER_DECLINED',
+    ],
+    [
+      'revoke ends an ACTIVE token',
+      { kind: 'REVOKED', tokenHash: 'h1' },
+      { ...none, byTokenHash: auth('ACTIVE', { tokenHash: 'h1' }) },
+      'REVOKED',
+      'revoked by the merchant',
+    ],
+    [
+      'expiry ends an ACTIVE token',
+      { kind: 'EXPIRED', tokenHash: 'h1', reason: 'refresh failed' },
+      { ...none, byTokenHash: auth('ACTIVE', { tokenHash: 'h1' }) },
+      'EXPIRED',
+      'refresh failed',
+    ],
+  ] as [string, LifecycleEvent, LifecycleSnapshot, AuthorizationStatus, string][])(
+    '%s',
+    (_name, event, snap, to, reason) => {
+      const d = decideLifecycle(event, snap, ctx);
+      expect(d.write).toMatchObject({ kind: 'update', patch: { status: to, reason } });
+    },
+  );
+
+  it('refresh replaces the token hash and keeps the authorization ACTIVE', () => {
+    const d = decideLifecycle(
+      {
+        kind: 'TOKEN_REFRESHED',
+        tokenHash: 'h1',
+        newTokenHash: 'h2',
+        tokens: { accessTokenEnc: 'enc', accessTokenExpiresAt: 99 },
+      },
+      { ...none, byTokenHash: auth('ACTIVE', { tokenHash: 'h1' }) },
+      ctx,
+    );
+    expect(d.write).toMatchObject({
+      patch: { status: 'ACTIVE', tokenHash: 'h2', accessTokenEnc: 'enc', accessTokenExpiresAt: 99 },
+    });
+    expect(
+      decideLifecycle({ kind: 'REVOKED', tokenHash: 'h1' }, { ...none, byTokenHash: auth('CANCELED') }, ctx)
+        .outcome,
+    ).toBe('IGNORED_TERMINAL');
   });
 
   it.each([

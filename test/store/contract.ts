@@ -259,7 +259,7 @@ export function runStoreContract(
       expect((await store.getAuthorization(a.id))?.status).toBe('CODE_RECEIVED');
     });
 
-    it('lets exactly one of many concurrent callers redeem an authCode', async () => {
+    it('lets exactly one of many concurrent callers claim an authCode, and gives it back on release', async () => {
       const code = uid('code');
       const a = authorization({ status: 'CODE_RECEIVED', authCode: code });
       await store.saveConsult(
@@ -272,16 +272,29 @@ export function runStoreContract(
         },
         a,
       );
-      const results = await Promise.all(
-        Array.from({ length: 12 }, () =>
-          store.applyEvent({ lookup: { authCode: code }, timelineId: uid('ev'), now: 5000 }, () => ({
-            outcome: 'NO_CHANGE',
-            redeemCode: code,
-          })),
-        ),
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, () => store.claimCodeRedemption(code, 5000)),
       );
-      expect(results.filter((r) => r.redeemed)).toHaveLength(1);
+      expect(claims.filter(Boolean)).toHaveLength(1);
       expect((await store.getAuthorization(a.id))?.codeRedeemedAt).toBe(5000);
+      await store.releaseCodeRedemption(code);
+      expect(await store.claimCodeRedemption(code, 6000)).toBe(true);
+      expect(await store.claimCodeRedemption('no-such-code', 6000)).toBe(false);
+    });
+
+    it('lists ACTIVE authorizations whose token expires soon, soonest first', async () => {
+      const soon = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_000_000_001 });
+      const sooner = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_000_000_000 });
+      const later = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_900_000_000 });
+      for (const x of [soon, sooner, later]) {
+        await store.applyEvent({ lookup: {}, timelineId: uid('ev'), now: 1 }, () => ({
+          write: { kind: 'create', authorization: x },
+          outcome: 'APPLIED',
+        }));
+      }
+      const ids = (await store.listExpiring(9_500_000_000, 10)).map((x) => x.id);
+      expect(ids.indexOf(sooner.id)).toBeLessThan(ids.indexOf(soon.id));
+      expect(ids).not.toContain(later.id);
     });
 
     it('marks an inbox row applied in the same transaction and never applies it twice', async () => {

@@ -278,6 +278,20 @@ export class PostgresStore implements Store {
     return this.#transaction('finish inbox rows', () => finishManySteps(items));
   }
 
+  async claimCodeRedemption(authCode: string, now: number): Promise<boolean> {
+    return (await this.#query('claim an authCode', SQL.redeemCode, [now, authCode])).rowCount === 1;
+  }
+
+  async releaseCodeRedemption(authCode: string): Promise<void> {
+    await this.#query('release an authCode', SQL.releaseCode, [authCode]);
+  }
+
+  async listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]> {
+    return (await this.#query('list expiring tokens', SQL.listExpiring, [before, limit])).rows.map(
+      toAuthorizationRecord,
+    );
+  }
+
   async enqueueOutbox(row: NewOutboxRow): Promise<void> {
     await this.#query('enqueue a delivery', SQL.insertOutbox, outboxParams(row));
   }

@@ -290,6 +290,23 @@ export class SqliteStore implements Store {
     );
   }
 
+  async claimCodeRedemption(authCode: string, now: number): Promise<boolean> {
+    return this.#run(
+      'claim an authCode',
+      () => this.#prepare(SQL.redeemCode).run(now, authCode).changes === 1,
+    );
+  }
+
+  async releaseCodeRedemption(authCode: string): Promise<void> {
+    this.#run('release an authCode', () => this.#prepare(SQL.releaseCode).run(authCode));
+  }
+
+  async listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]> {
+    return this.#run('list expiring tokens', () =>
+      (this.#prepare(SQL.listExpiring).all(before, limit) as Row[]).map(toAuthorizationRecord),
+    );
+  }
+
   async enqueueOutbox(row: NewOutboxRow): Promise<void> {
     this.#run('enqueue a delivery', () => this.#prepare(SQL.insertOutbox).run(...outboxParams(row)));
   }
