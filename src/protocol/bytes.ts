@@ -107,3 +107,10 @@ export function timingSafeEqualString(a: string, b: string): boolean {
   for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
   return diff === 0;
 }
+
+/** Decodes standard base64 produced by `toBase64`; throws on malformed input. */
+export function fromBase64(text: string): Uint8Array {
+  const decoded = decodeBase64Strict(text);
+  if ('problem' in decoded) throw new Error(`stored value is not base64 (${decoded.problem})`);
+  return decoded.bytes;
+}

@@ -253,6 +253,17 @@ function decideAuthCode(
   if (TERMINAL_STATUSES.has(authorization.status)) {
     return note(authorization, kind, Outcome.IGNORED_TERMINAL, 'authorization already ended');
   }
+  if (authorization.status === 'ACTIVE' && authorization.authCode === null) {
+    // TOKEN_CREATED came first (no Auto Debit); keep the code so the token exchange can claim it.
+    return moveTo(
+      authorization,
+      'ACTIVE',
+      kind,
+      { authCode: event.authCode, ...userFields(event) },
+      ctx,
+      'authCode recorded for the token exchange',
+    );
+  }
   if (authorization.status !== 'PENDING') {
     const conflict = authorization.authCode !== null && authorization.authCode !== event.authCode;
     return note(
@@ -282,6 +293,16 @@ function decideTokenCreated(
   if (byToken) {
     if (TERMINAL_STATUSES.has(byToken.status)) {
       return note(byToken, kind, Outcome.IGNORED_TERMINAL, 'a late TOKEN_CREATED never revives a token');
+    }
+    if (event.tokens && byToken.accessTokenEnc === null) {
+      return moveTo(
+        byToken,
+        byToken.status,
+        kind,
+        { ...event.tokens, ...userFields(event) },
+        ctx,
+        'tokens stored',
+      );
     }
     return note(byToken, kind, Outcome.NO_CHANGE, 'token already known');
   }

@@ -11,11 +11,25 @@ import { toAuthorizationView } from '../receiver/handlers.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
+import type { Flow } from './flow.js';
 
 export interface ApiOptions {
   receiver: Receiver;
   adminToken: string;
+  flow?: Flow | undefined;
+  returnPath?: string;
 }
+
+const StartAuthorizationBody = z
+  .object({
+    merchantUserId: z.string().min(1).max(64),
+    customerBelongsTo: z.string().min(1).max(64).optional(),
+    scopes: z.array(z.string().min(1).max(64)).min(1).max(4),
+    terminalType: z.enum(['WEB', 'WAP', 'APP', 'MINI_APP']),
+    osType: z.enum(['IOS', 'ANDROID']).optional(),
+    redirectUrl: z.url().max(1024).optional(),
+  })
+  .strict();
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -173,6 +187,51 @@ export function createApi(options: ApiOptions): Hono {
       cursor: q.cursor,
     });
     return c.json({ items: page.items.map(toAuthorizationView).map(isoTimes), nextCursor: page.nextCursor });
+  });
+
+  const flow = options.flow;
+  const noFlow = () => {
+    throw new AuthNotifyError(
+      'CONFLICT',
+      'the authorization flow is not configured: start serve with --alipay-endpoint and --merchant-private-key',
+      { status: 501 },
+    );
+  };
+
+  app.post('/api/v1/authorizations', async (c) => {
+    if (!flow) return noFlow();
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new AuthNotifyError('PARAM_ILLEGAL', 'the body is not JSON');
+    }
+    const parsed = StartAuthorizationBody.safeParse(json);
+    if (!parsed.success) {
+      throw new AuthNotifyError(
+        'PARAM_ILLEGAL',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    }
+    return c.json(await flow.start(parsed.data), 201);
+  });
+
+  app.post('/api/v1/authorizations/:id/revoke', async (c) => {
+    if (!flow) return noFlow();
+    return c.json(isoTimes(await flow.revoke(c.req.param('id'))));
+  });
+
+  app.get('/api/v1/authorizations/:id/access-token', async (c) => {
+    if (!flow) return noFlow();
+    const token = await flow.accessToken(c.req.param('id'));
+    return c.json(token, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  app.get(options.returnPath ?? '/alipay/authorize/return', async (c) => {
+    if (!flow) return noFlow();
+    const { authorization, redirectTo } = await flow.land(c.req.query());
+    if (redirectTo) return c.redirect(redirectTo, 303);
+    return c.json(isoTimes(authorization));
   });
 
   app.get('/api/v1/authorizations/:id', async (c) => {

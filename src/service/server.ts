@@ -7,9 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { toNodeHandler } from '../adapters/node-http.js';
+import type { AlipayClient } from '../client/client.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import { createNodeSecrets } from '../node/node-secrets.js';
-import type { Clock } from '../protocol/clock.js';
+import { type Clock, systemClock } from '../protocol/clock.js';
 import type { KeyInput } from '../protocol/key-ring.js';
 import type { TimeWindow } from '../protocol/request-time.js';
 import type { Logger, ReceiverObserver } from '../receiver/ports.js';
@@ -17,6 +18,9 @@ import type { ProcessorOptions } from '../receiver/processor.js';
 import { createReceiver, type Receiver } from '../receiver/receiver.js';
 import type { Store } from '../store/types.js';
 import { createApi } from './api.js';
+import { createFlow, type Flow } from './flow.js';
+
+export const DEFAULT_RETURN_PATH = '/alipay/authorize/return';
 
 export interface ServiceOptions {
   host: string;
@@ -38,11 +42,24 @@ export interface ServiceOptions {
   /** Run the inbox processor in this process. Default true. */
   process?: boolean | undefined;
   processor?: ProcessorOptions | undefined;
+  /** The authorization flow (consult, redirect landing, token exchange, refresh, revoke). Needs an Alipay client. */
+  flow?:
+    | {
+        client: AlipayClient;
+        /** How browsers and the wallet reach this service. Default: the listening URL. */
+        publicUrl?: string | undefined;
+        returnPath?: string | undefined;
+        customerBelongsTo?: string | undefined;
+        refreshIntervalMs?: number | undefined;
+        refreshMarginMs?: number | undefined;
+      }
+    | undefined;
 }
 
 export interface RunningService {
   url: string;
   receiver: Receiver;
+  flow: Flow | undefined;
   server: Server;
   /** Stops accepting, waits for in-flight work, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -50,6 +67,27 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger, store } = options;
+  const secrets = createNodeSecrets(options.secretKey);
+  const clock = options.clock ?? systemClock;
+  // The flow needs the listening URL, known only after listen; it reads it through this holder.
+  const where = { url: '' };
+  const flowOptions = options.flow;
+  const flow = flowOptions
+    ? createFlow({
+        store,
+        secrets,
+        client: flowOptions.client,
+        clock,
+        logger,
+        get publicUrl() {
+          return (flowOptions.publicUrl ?? where.url).replace(/\/$/, '');
+        },
+        returnPath: flowOptions.returnPath ?? DEFAULT_RETURN_PATH,
+        notifyPath: options.notifyPath,
+        customerBelongsTo: flowOptions.customerBelongsTo ?? 'ALIPAY_CN',
+        ...(flowOptions.refreshMarginMs ? { refreshMarginMs: flowOptions.refreshMarginMs } : {}),
+      })
+    : undefined;
   const receiver = await createReceiver({
     clientId: options.clientId,
     alipayPublicKeys: options.alipayPublicKeys,
@@ -57,19 +95,33 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     secretKey: options.secretKey,
     notifyPath: options.notifyPath,
     crypto: nodeSignatureCrypto,
-    secretsFactory: createNodeSecrets,
+    secretsFactory: () => secrets,
+    ...(flow ? { applyToken: flow.applyTokenPort } : {}),
     logger,
     ...(options.merchantPrivateKey ? { merchantPrivateKey: options.merchantPrivateKey } : {}),
     ...(options.merchantKeyVersion ? { merchantKeyVersion: options.merchantKeyVersion } : {}),
     ...(options.acceptUnknownAuthState ? { acceptUnknownAuthState: true } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.timeWindow !== undefined ? { timeWindow: options.timeWindow } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock,
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.processor ? { processor: options.processor } : {}),
   });
+  if (flow) {
+    // Notifications change authorizations too: tell the hooks.
+    receiver.on('*', async (event) => {
+      if (event.authorization && event.outcome !== 'NO_CHANGE') await flow.emit(event.authorization);
+    });
+  }
   const notify = toNodeHandler(receiver);
-  const api = getRequestListener(createApi({ receiver, adminToken: options.adminToken }).fetch);
+  const api = getRequestListener(
+    createApi({
+      receiver,
+      adminToken: options.adminToken,
+      flow,
+      returnPath: flowOptions?.returnPath ?? DEFAULT_RETURN_PATH,
+    }).fetch,
+  );
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -91,6 +143,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  where.url = url;
+  const refreshTimer = flow
+    ? setInterval(
+        () => void flow.refreshDue().catch(() => undefined),
+        flowOptions?.refreshIntervalMs ?? 60_000,
+      )
+    : undefined;
+  refreshTimer?.unref();
   logger.info({ url, notifyPath: options.notifyPath, store: store.kind }, 'authnotify service listening');
 
   let closing: Promise<void> | undefined;
@@ -107,11 +167,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       }
       server.closeAllConnections();
       await stopped;
+      if (refreshTimer) clearInterval(refreshTimer);
+      await flowOptions?.client.close();
       await receiver.stop();
       await store.close();
       logger.info({}, 'shutdown complete');
     })();
     return closing;
   };
-  return { url, receiver, server, close };
+  return { url, receiver, flow, server, close };
 }

@@ -352,6 +352,7 @@ export interface Store {
   cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined>;
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void>;
   getAuthorization(id: string): Promise<AuthorizationRecord | undefined>;
+  getConsult(authState: string): Promise<ConsultRecord | undefined>;
   listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>>;
   timeline(authorizationId: string): Promise<TimelineEntry[]>;
 }

@@ -27,6 +27,7 @@ import {
   storeUnavailable,
   toAttemptRecord,
   toAuthorizationRecord,
+  toConsultRecord,
   toInboxRecord,
   toOutboxRecord,
   toTimelineEntry,
@@ -341,6 +342,11 @@ export class PostgresStore implements Store {
 
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void> {
     return this.#transaction('save a consult', () => saveConsultSteps(consult, authorization), 1);
+  }
+
+  async getConsult(authState: string): Promise<ConsultRecord | undefined> {
+    const result = await this.#query('read a consult', SQL.consultBy(false), [authState]);
+    return result.rows[0] ? toConsultRecord(result.rows[0]) : undefined;
   }
 
   async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {

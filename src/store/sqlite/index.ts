@@ -25,6 +25,7 @@ import {
   storeUnavailable,
   toAttemptRecord,
   toAuthorizationRecord,
+  toConsultRecord,
   toInboxRecord,
   toOutboxRecord,
   toTimelineEntry,
@@ -394,6 +395,13 @@ export class SqliteStore implements Store {
       ? (statement.get(...query.params) as Row | undefined)
       : statement.run(...query.params).changes;
   };
+
+  async getConsult(authState: string): Promise<ConsultRecord | undefined> {
+    return this.#run('read a consult', () => {
+      const row = this.#prepare(SQL.consultBy(false)).get(authState) as Row | undefined;
+      return row ? toConsultRecord(row) : undefined;
+    });
+  }
 
   async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
     return this.#run('read an authorization', () => {
