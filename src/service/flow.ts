@@ -48,9 +48,7 @@ export interface StartAuthorization {
 
 export interface Flow {
   applyTokenPort: ApplyTokenPort;
-  start(
-    input: StartAuthorization,
-  ): Promise<{
+  start(input: StartAuthorization): Promise<{
     id: string;
     authState: string;
     normalUrl: string | null;

@@ -67,9 +67,16 @@ const rows: Row[] = [
     null,
   ],
   [
-    'AUTHCODE_CREATED after the token is ACTIVE changes nothing',
+    'AUTHCODE_CREATED records the code of an ACTIVE authorization that has none (TOKEN_CREATED came first)',
     code,
     { ...none, byAuthState: auth('ACTIVE') },
+    'APPLIED',
+    'ACTIVE',
+  ],
+  [
+    'AUTHCODE_CREATED after the token is ACTIVE with its code changes nothing',
+    code,
+    { ...none, byAuthState: auth('ACTIVE', { authCode: 'c1' }) },
     'NO_CHANGE',
     null,
   ],
