@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isAuthNotifyError } from '../protocol/errors.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDev } from './commands/dev.js';
 import { registerKeys } from './commands/keys.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSend } from './commands/send.js';
@@ -28,6 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerServe(program, ctx);
   registerSend(program, ctx);
   registerSandbox(program, ctx);
+  registerDev(program, ctx);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });

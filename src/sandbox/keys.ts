@@ -18,8 +18,9 @@ export interface SandboxKeys {
   generated: boolean;
 }
 
-export async function loadOrCreateSandboxKeys(dir: string): Promise<SandboxKeys> {
-  const privatePath = join(dir, 'alipay-private.pem');
+/** Reads `<name>-private.pem` from `dir`, or generates the pair there (private key mode 0600). */
+export async function loadOrCreateKeyPair(dir: string, name: string): Promise<SandboxKeys> {
+  const privatePath = join(dir, `${name}-private.pem`);
   if (existsSync(privatePath)) {
     const privateKey = await importPrivateKey(readFileSync(privatePath, 'utf8'));
     return {
@@ -32,7 +33,11 @@ export async function loadOrCreateSandboxKeys(dir: string): Promise<SandboxKeys>
   const pair = await generateRsaKeyPair();
   writeFileSync(privatePath, toPem(pair.pkcs8, 'PRIVATE KEY'), { mode: 0o600 });
   chmodSync(privatePath, 0o600);
-  writeFileSync(join(dir, 'alipay-public.pem'), toPem(pair.spki, 'PUBLIC KEY'));
-  writeFileSync(join(dir, 'alipay-public.txt'), `${toBase64(pair.spki)}\n`);
+  writeFileSync(join(dir, `${name}-public.pem`), toPem(pair.spki, 'PUBLIC KEY'));
+  writeFileSync(join(dir, `${name}-public.txt`), `${toBase64(pair.spki)}\n`);
   return { privateKey: pair.privateKey, publicKey: toBase64(pair.spki), generated: true };
+}
+
+export function loadOrCreateSandboxKeys(dir: string): Promise<SandboxKeys> {
+  return loadOrCreateKeyPair(dir, 'alipay');
 }

@@ -3,6 +3,7 @@
  * config file (`--config`), then defaults. Every problem names the setting and the fix.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { ALIPAY_ENDPOINTS } from '../client/client.js';
 import { readKeySource } from '../node/key-source.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 
@@ -19,6 +20,11 @@ export interface ServeSettings {
   merchantPrivateKey: string | undefined;
   merchantKeyVersion: string | undefined;
   acceptUnknownAuthState: boolean;
+  /** Alipay API base (NORTH_AMERICA, ASIA, EUROPE or a URL): turns on the authorization flow. */
+  alipayEndpoint: string | undefined;
+  publicUrl: string | undefined;
+  returnPath: string;
+  customerBelongsTo: string;
   logFormat: 'json' | 'pretty';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -39,9 +45,15 @@ export const SETTINGS: readonly { key: keyof ServeSettings; env: string; flag: s
     env: 'AUTHNOTIFY_ACCEPT_UNKNOWN_AUTH_STATE',
     flag: '--accept-unknown-auth-state',
   },
+  { key: 'alipayEndpoint', env: 'AUTHNOTIFY_ALIPAY_ENDPOINT', flag: '--alipay-endpoint' },
+  { key: 'publicUrl', env: 'AUTHNOTIFY_PUBLIC_URL', flag: '--public-url' },
+  { key: 'returnPath', env: 'AUTHNOTIFY_RETURN_PATH', flag: '--return-path' },
+  { key: 'customerBelongsTo', env: 'AUTHNOTIFY_CUSTOMER_BELONGS_TO', flag: '--customer-belongs-to' },
   { key: 'logFormat', env: 'AUTHNOTIFY_LOG_FORMAT', flag: '--log-format' },
   { key: 'logLevel', env: 'AUTHNOTIFY_LOG_LEVEL', flag: '--log-level' },
 ];
+
+const ENDPOINT_NAMES: Record<string, string> = ALIPAY_ENDPOINTS;
 
 const DEFAULTS = {
   host: '127.0.0.1',
@@ -135,6 +147,29 @@ export function resolveServeSettings(
     throw invalid('--log-level', `"${logLevel}" is not a level`);
   const accept = pick('acceptUnknownAuthState');
   const merchantKey = str('merchantPrivateKey');
+  const endpointName = str('alipayEndpoint');
+  const alipayEndpoint = endpointName
+    ? (ENDPOINT_NAMES[endpointName.toUpperCase()] ?? endpointName)
+    : undefined;
+  if (alipayEndpoint) {
+    try {
+      new URL(alipayEndpoint);
+    } catch {
+      throw invalid('--alipay-endpoint', `"${endpointName}" is not NORTH_AMERICA, ASIA, EUROPE or a URL`);
+    }
+    if (!merchantKey)
+      throw invalid(
+        '--merchant-private-key',
+        'is required with --alipay-endpoint',
+        'The authorization flow signs its API calls with your merchant private key.',
+      );
+  }
+  const publicUrl = str('publicUrl');
+  if (publicUrl !== undefined && !/^https?:\/\//.test(publicUrl))
+    throw invalid('--public-url', `"${publicUrl}" must be an http(s) URL`);
+  const returnPath = str('returnPath') ?? '/alipay/authorize/return';
+  if (!returnPath.startsWith('/') || returnPath === notifyPath)
+    throw invalid('--return-path', `"${returnPath}" must start with / and differ from the notify path`);
   return {
     host: str('host') ?? DEFAULTS.host,
     port,
@@ -147,6 +182,10 @@ export function resolveServeSettings(
     merchantPrivateKey: merchantKey ? readKeySource(merchantKey, env) : undefined,
     merchantKeyVersion: str('merchantKeyVersion'),
     acceptUnknownAuthState: accept === true || accept === 'true' || accept === '1',
+    alipayEndpoint,
+    publicUrl,
+    returnPath,
+    customerBelongsTo: str('customerBelongsTo') ?? 'ALIPAY_CN',
     logFormat,
     logLevel: logLevel as ServeSettings['logLevel'],
   };

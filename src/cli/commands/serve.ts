@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { createAlipayClient } from '../../client/client.js';
+import { nodeSignatureCrypto } from '../../node/node-crypto.js';
 import { resolveServeSettings, type ServeSettings } from '../../service/config.js';
 import { describeDatabase, openStore, parseDatabase } from '../../service/database.js';
 import { createLogger } from '../../service/logger.js';
@@ -41,6 +43,19 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--merchant-private-key <key>', 'sign acknowledgements with this key (optional)')
     .option('--merchant-key-version <n>', 'keyVersion of the merchant key')
     .option('--accept-unknown-auth-state', 'accept authStates that match no consult made here')
+    .option(
+      '--alipay-endpoint <endpoint>',
+      'NORTH_AMERICA, ASIA, EUROPE or a URL: turns on the authorization flow (needs --merchant-private-key)',
+    )
+    .option(
+      '--public-url <url>',
+      'how browsers and the wallet reach this service (default: the listening URL)',
+    )
+    .option('--return-path <path>', 'redirect landing path (default /alipay/authorize/return)')
+    .option(
+      '--customer-belongs-to <wallet>',
+      'customerBelongsTo for consult and applyToken (default ALIPAY_CN)',
+    )
     .option('--log-format <format>', 'json or pretty (default json)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (default info)')
     .option('--config <file>', 'JSON file with any of these settings (camelCase keys)')
@@ -75,6 +90,17 @@ export function registerServe(program: Command, ctx: CliContext): void {
           logger,
         );
       const store = await openStore(spec);
+      const client =
+        settings.alipayEndpoint && settings.merchantPrivateKey
+          ? await createAlipayClient({
+              clientId: settings.clientId,
+              merchantPrivateKey: settings.merchantPrivateKey,
+              alipayPublicKeys: settings.alipayPublicKeys,
+              endpoint: settings.alipayEndpoint,
+              ...(settings.merchantKeyVersion ? { keyVersion: settings.merchantKeyVersion } : {}),
+              crypto: nodeSignatureCrypto,
+            })
+          : undefined;
       const service = await startService({
         host: settings.host,
         port: settings.port,
@@ -88,6 +114,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
         merchantPrivateKey: settings.merchantPrivateKey,
         merchantKeyVersion: settings.merchantKeyVersion,
         acceptUnknownAuthState: settings.acceptUnknownAuthState,
+        flow: client
+          ? {
+              client,
+              publicUrl: settings.publicUrl,
+              returnPath: settings.returnPath,
+              customerBelongsTo: settings.customerBelongsTo,
+            }
+          : undefined,
       });
       if (json) {
         ctx.io.stdout(

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { startDev } from '../../dev/dev.js';
+import { createLogger } from '../../service/logger.js';
+import { type CliContext, UsageError } from '../io.js';
+
+export function registerDev(program: Command, ctx: CliContext): void {
+  program
+    .command('dev')
+    .description('the sandbox, the service and a demo merchant page, wired together (the README quickstart)')
+    .option('--port <port>', 'service port; the sandbox and demo page take the next two', '8787')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--dir <dir>', 'keys, secrets and databases', './.authnotify/dev')
+    .option('--time-scale <n>', 'compress the notification retry schedule', '60')
+    .option('--json', 'print one JSON line with the URLs and admin token once ready')
+    .action(async (f: { port: string; host: string; dir: string; timeScale: string; json?: boolean }) => {
+      const port = Number(f.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65533)
+        throw new UsageError(`--port "${f.port}" is not a usable port`);
+      const timeScale = Number(f.timeScale);
+      if (!(timeScale > 0)) throw new UsageError(`--time-scale "${f.timeScale}" must be a positive number`);
+      const logger = createLogger({
+        format: 'pretty',
+        level: f.json ? 'warn' : 'info',
+        write: (l) => ctx.io.stderr(l),
+      });
+      const dev = await startDev({ port, host: f.host, dir: f.dir, timeScale, logger });
+      if (f.json) {
+        ctx.io.stdout(
+          `${JSON.stringify({ service: dev.service, sandbox: dev.sandbox, demo: dev.demo, adminToken: dev.adminToken })}\n`,
+        );
+      } else {
+        ctx.io.stdout(
+          `\nauthnotify dev is running:\n  demo merchant  ${dev.demo}   ← open this, click "Connect Alipay"\n  service        ${dev.service}   (admin API token in ${f.dir}/service.db.admin-token)\n  sandbox        ${dev.sandbox}   (wallet account: ${dev.sandbox}/wallet/account)\nPress Ctrl-C to stop.\n`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          void dev.close().then(resolve);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}

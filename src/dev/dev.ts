@@ -1,0 +1,111 @@
+/**
+ * `authnotify dev`: the sandbox, the service and a demo merchant page wired together on the embedded SQLite
+ * default, every key generated on first run, all through real signed HTTP on 127.0.0.1.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAlipayClient } from '../client/client.js';
+import { nodeSignatureCrypto } from '../node/node-crypto.js';
+import type { Logger } from '../receiver/ports.js';
+import { loadOrCreateKeyPair } from '../sandbox/keys.js';
+import { startSandbox } from '../sandbox/server.js';
+import { secretFromFileBesideDatabase } from '../service/secret-file.js';
+import { startService } from '../service/server.js';
+import { createSqliteStore } from '../store/sqlite/index.js';
+import { createDemoServer } from './demo-page.js';
+
+export interface DevOptions {
+  /** The service's port; the sandbox gets the next one, the demo page the one after. 0 picks free ports. */
+  port: number;
+  host?: string;
+  /** Where keys, secrets and databases live. Default `./.authnotify/dev`. */
+  dir?: string;
+  /** Retry schedule compression for the sandbox's deliveries. Default 60 (2 minutes become 2 seconds). */
+  timeScale?: number;
+  logger: Logger;
+}
+
+export interface RunningDev {
+  service: string;
+  sandbox: string;
+  demo: string;
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+export const DEV_CLIENT_ID = 'SANDBOX_AUTHNOTIFY_DEV';
+
+export async function startDev(options: DevOptions): Promise<RunningDev> {
+  const dir = options.dir ?? './.authnotify/dev';
+  const host = options.host ?? '127.0.0.1';
+  mkdirSync(dir, { recursive: true });
+  const merchant = await loadOrCreateKeyPair(join(dir, 'merchant-keys'), 'merchant');
+  const next = (n: number) => (options.port === 0 ? 0 : options.port + n);
+  const servicePath = join(dir, 'service.db');
+  const spec = { kind: 'sqlite', path: servicePath } as const;
+  const secretKey = secretFromFileBesideDatabase(
+    { name: 'the secret key', env: 'AUTHNOTIFY_SECRET_KEY', suffix: '.secret-key', bytes: 32 },
+    spec,
+    options.logger,
+  );
+  const adminToken = secretFromFileBesideDatabase(
+    { name: 'the admin token', env: 'AUTHNOTIFY_ADMIN_TOKEN', suffix: '.admin-token', bytes: 24 },
+    spec,
+    options.logger,
+  );
+
+  // The service's URL is needed by the sandbox (notify URL) and vice versa (API endpoint): start the
+  // sandbox first on its port, then the service, then tell the sandbox where to notify.
+  const sandbox = await startSandbox({
+    host,
+    port: next(1),
+    database: join(dir, 'sandbox.db'),
+    keysDir: join(dir, 'sandbox-keys'),
+    clientId: DEV_CLIENT_ID,
+    merchantPublicKeys: { '1': merchant.publicKey },
+    timeScale: options.timeScale ?? 60,
+    logger: options.logger,
+  });
+  const client = await createAlipayClient({
+    clientId: DEV_CLIENT_ID,
+    merchantPrivateKey: merchant.privateKey,
+    alipayPublicKeys: sandbox.alipayPublicKey,
+    endpoint: sandbox.url,
+    keyVersion: '1',
+    crypto: nodeSignatureCrypto,
+  });
+  const service = await startService({
+    host,
+    port: next(0),
+    store: await createSqliteStore({ path: servicePath }),
+    clientId: DEV_CLIENT_ID,
+    alipayPublicKeys: { '1': sandbox.alipayPublicKey },
+    secretKey,
+    adminToken,
+    notifyPath: '/alipay/notify/authorization',
+    logger: options.logger,
+    flow: { client },
+  });
+  sandbox.context.config.notifyUrl = `${service.url}/alipay/notify/authorization`;
+  const demo = createDemoServer({ serviceUrl: service.url, sandboxUrl: sandbox.url, adminToken });
+  await new Promise<void>((resolve, reject) => {
+    demo.once('error', reject);
+    demo.listen(next(2), host, () => resolve());
+  });
+  const demoUrl = `http://${host}:${(demo.address() as AddressInfo).port}`;
+  return {
+    service: service.url,
+    sandbox: sandbox.url,
+    demo: demoUrl,
+    adminToken,
+    close: async () => {
+      await new Promise<void>((r) => {
+        demo.close(() => r());
+        demo.closeAllConnections();
+      });
+      await service.close();
+      await sandbox.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningDev, startDev } from '../../src/dev/dev.js';
+import { silentLogger } from '../../src/receiver/ports.js';
+import { cli } from '../helpers/cli.js';
+
+let dev: RunningDev;
+
+beforeAll(async () => {
+  dev = await startDev({
+    port: 0,
+    dir: mkdtempSync(join(tmpdir(), 'authnotify-dev-')),
+    timeScale: 3600,
+    logger: silentLogger,
+  });
+});
+afterAll(async () => {
+  await dev?.close();
+});
+
+/** Follows one redirect the way a browser would, returning the next URL. */
+async function step(url: string, init: RequestInit = {}): Promise<string> {
+  const response = await fetch(url, { ...init, redirect: 'manual' });
+  expect(response.status).toBe(303);
+  return new URL(response.headers.get('location') as string, url).href;
+}
+
+/** Waits (bounded) for background delivery and processing to show a status on the demo page. */
+async function demoShows(status: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const html = await (await fetch(dev.demo)).text();
+    if (html.includes(`data-status="${status}"`)) return html;
+    if (Date.now() > deadline) throw new Error(`demo page never showed ${status}:\n${html}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('authnotify dev', () => {
+  it('lets a person connect Alipay, agree, land back ACTIVE, cancel in the wallet and see CANCELED', async () => {
+    const wallet = await step(`${dev.demo}/connect`, { method: 'POST' });
+    expect(wallet.startsWith(dev.sandbox)).toBe(true);
+    const landing = await step(wallet, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'decision=agree&userLoginId=dana%40example.com',
+    });
+    expect(landing.startsWith(dev.service)).toBe(true);
+    const back = await step(landing);
+    expect(back.startsWith(`${dev.demo}/done`)).toBe(true);
+    expect(await (await fetch(back)).text()).toContain('<strong>ACTIVE</strong>');
+
+    const account = await (await fetch(`${dev.sandbox}/wallet/account?user=dana%40example.com`)).text();
+    const token = /name="accessToken" value="([^"]+)"/.exec(account)?.[1] as string;
+    expect(token).toBeTruthy();
+    await step(`${dev.sandbox}/wallet/account/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ accessToken: token, user: 'dana@example.com', reason: 'moving banks' }),
+    });
+    const html = await demoShows('CANCELED');
+    expect(html).toContain('moving banks');
+    expect(html).not.toContain(token);
+  });
+
+  it('--port rejects a value that leaves no room for the next two ports', async () => {
+    const run = await cli(['dev', '--port', '65535']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/not a usable port/);
+  });
+});
