@@ -81,6 +81,16 @@ export interface EnqueueInput {
   schedule?: RetrySchedule;
   /** Extra wait before the first delivery, in real (unscaled) milliseconds. */
   delayMs?: number;
+  /**
+   * Run the insert through the caller's transaction: anything with `query(text, values)` — a pg client
+   * inside BEGIN, or a wrapper around a better-sqlite3 transaction. The row exists only if it commits.
+   */
+  transaction?: TransactionExecutor;
+}
+
+/** The one method the sender needs from a caller's transaction. */
+export interface TransactionExecutor {
+  query(text: string, values: unknown[]): unknown;
 }
 
 export interface Sender {
@@ -164,7 +174,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     const schedule = delays.map((d) => Math.round(d / timeScale));
     const id = newId();
     const now = clock.now();
-    await store.enqueueOutbox({
+    const row = {
       id,
       targetUrl: url.href,
       clientId: options.clientId,
@@ -174,8 +184,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       schedule,
       nextAttemptAt: now + (schedule[0] as number) + (input.delayMs ?? 0),
       createdAt: now,
-    });
-    nudge();
+    };
+    if (input.transaction) {
+      const { text, values } = store.outboxInsert(row);
+      await input.transaction.query(text, values);
+    } else {
+      await store.enqueueOutbox(row);
+      nudge();
+    }
     return id;
   }
 

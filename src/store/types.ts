@@ -339,6 +339,11 @@ export interface Store {
   listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]>;
   /** Adds a notification to deliver. */
   enqueueOutbox(row: NewOutboxRow): Promise<void>;
+  /**
+   * The INSERT `enqueueOutbox` would run, in this store's SQL dialect, for a caller to execute inside its
+   * own transaction (so the notification is queued only if the caller's transaction commits).
+   */
+  outboxInsert(row: NewOutboxRow): { text: string; values: unknown[] };
   /** Leases due deliveries (PENDING due, or DELIVERING with an expired lease). */
   claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]>;
   /** Logs an attempt and moves the row on, in one transaction, if `owner` still holds the lease. */

@@ -297,6 +297,10 @@ export class PostgresStore implements Store {
     await this.#query('enqueue a delivery', SQL.insertOutbox, outboxParams(row));
   }
 
+  outboxInsert(row: NewOutboxRow): { text: string; values: unknown[] } {
+    return { text: numbered(SQL.insertOutbox), values: outboxParams(row) };
+  }
+
   async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
     const result = await this.#query('claim deliveries', SQL.claimOutbox(true), claimParams(claim));
     return result.rows.map(toOutboxRecord).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);

@@ -312,6 +312,10 @@ export class SqliteStore implements Store {
     this.#run('enqueue a delivery', () => this.#prepare(SQL.insertOutbox).run(...outboxParams(row)));
   }
 
+  outboxInsert(row: NewOutboxRow): { text: string; values: unknown[] } {
+    return { text: SQL.insertOutbox, values: outboxParams(row) };
+  }
+
   async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
     return this.#relaxed('claim deliveries', () =>
       (this.#prepare(CLAIM_OUTBOX_SQLITE).all(...claimParams(claim)) as Row[])
