@@ -1,0 +1,222 @@
+/**
+ * Crash safety of the receiver: a stream of distinct signed notifications while the process is killed with
+ * SIGKILL at random moments and restarted, Alipay-style re-sending of everything not acknowledged. Then:
+ * every acknowledged notification is in the inbox, every one is processed, handlers saw each at least once,
+ * and the lifecycle effect exists exactly once per event.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type SignedNotification, signNotification } from '../../src/testing/index.js';
+import { fixtureText } from '../helpers/fixtures.js';
+import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const ROUNDS = 10;
+const COUNT = 2000;
+
+function startChild(
+  database: string,
+  log: string,
+  portFile: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  rmSync(portFile, { force: true });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/reliability/crash-child.ts', database, log, portFile],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (existsSync(portFile) && readFileSync(portFile, 'utf8') !== '') {
+        clearInterval(poll);
+        resolve({ child, url: `http://127.0.0.1:${readFileSync(portFile, 'utf8')}` });
+      } else if (Date.now() - started > 20_000) {
+        clearInterval(poll);
+        reject(new Error('the merchant process did not start'));
+      }
+    }, 20);
+  });
+}
+
+async function send(url: string, n: SignedNotification): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}${n.path}`, {
+      method: 'POST',
+      headers: n.headers,
+      body: n.body,
+      signal: AbortSignal.timeout(3000),
+    });
+    const text = await response.text();
+    return response.status === 200 && text.includes('"resultStatus":"S"');
+  } catch {
+    return false; // connection reset by the kill: Alipay would retry
+  }
+}
+
+async function run(
+  database: string,
+  inspect: () => Promise<{ rows: { id: string; event_key: string; status: string }[]; tombstones: number }>,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'authnotify-crash-'));
+  const log = join(dir, 'handled.log');
+  const portFile = join(dir, 'port');
+  const key = fixtureText('keys/alipay-v1.private.pem');
+  const all = await Promise.all(
+    Array.from({ length: COUNT }, (_, i) =>
+      signNotification({
+        notification: {
+          authorizationNotifyType: 'TOKEN_CANCELED',
+          accessToken: `crash-${i}`,
+          result: { resultCode: 'SUCCESS', resultStatus: 'S' },
+        },
+        clientId: 'SANDBOX_CRASH',
+        privateKey: key,
+      }),
+    ),
+  );
+  const acked = new Set<number>();
+  const chunk = Math.ceil(COUNT / ROUNDS);
+  let kills = 0;
+  for (let round = 0; round <= ROUNDS; round++) {
+    const { child, url } = await startChild(database, log, portFile);
+    const last = round === ROUNDS;
+    // This round: a new chunk, everything not yet acknowledged, and some acknowledged ones again
+    // (Alipay sends duplicates too).
+    const fresh = Array.from({ length: chunk }, (_, k) => round * chunk + k).filter((i) => i < COUNT);
+    const unacked = all.map((_, i) => i).filter((i) => i < round * chunk && !acked.has(i));
+    const again = [...acked].slice(0, 20);
+    const queue = [...unacked, ...fresh, ...again];
+    const killer = last
+      ? undefined
+      : setTimeout(
+          () => {
+            child.kill('SIGKILL');
+            kills++;
+          },
+          20 + Math.floor(Math.random() * 120),
+        );
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+          if (await send(url, all[i] as SignedNotification)) acked.add(i);
+        }
+      }),
+    );
+    if (killer) clearTimeout(killer);
+    if (child.exitCode === null && child.signalCode === null) {
+      if (!last) {
+        child.kill('SIGKILL'); // the round finished before the timer: kill now, mid-processing
+        kills++;
+      } else {
+        // Last round: every notification was offered again; let the processor finish, then stop.
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const { rows } = await inspect();
+          if ((rows.length === COUNT && rows.every((r) => r.status === 'PROCESSED')) || Date.now() > deadline)
+            break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        child.kill('SIGTERM');
+      }
+    }
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r),
+    );
+  }
+  // Whatever is still unacknowledged gets one more (clean) chance, as Alipay keeps retrying.
+  if (acked.size < COUNT) {
+    const { child, url } = await startChild(database, log, portFile);
+    for (const [i, n] of all.entries()) if (!acked.has(i) && (await send(url, n))) acked.add(i);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await inspect();
+      if ((rows.length === COUNT && rows.every((r) => r.status === 'PROCESSED')) || Date.now() > deadline)
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  const { rows, tombstones } = await inspect();
+  const handled = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  return { acked: acked.size, rows, tombstones, handled, kills };
+}
+
+describe('crash safety (SIGKILL at random moments)', () => {
+  it(`SQLite: ${ROUNDS} kills, nothing acknowledged is lost, every event processed and handled`, async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'authnotify-crash-db-')), 'crash.db');
+    const inspect = async () => {
+      if (!existsSync(path)) return { rows: [], tombstones: 0 };
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        const rows = db.prepare('SELECT id, event_key, status FROM inbox').all() as {
+          id: string;
+          event_key: string;
+          status: string;
+        }[];
+        const tombstones = (db.prepare('SELECT COUNT(*) AS n FROM tombstones').get() as { n: number }).n;
+        return { rows, tombstones };
+      } finally {
+        db.close();
+      }
+    };
+    const r = await run(path, inspect);
+    expect(r.kills).toBeGreaterThanOrEqual(ROUNDS);
+    expect(r.acked).toBe(COUNT); // Alipay-style re-sending gets every one acknowledged in the end
+    expect(r.rows).toHaveLength(COUNT); // each stored once (duplicates only bump a counter)
+    expect(r.rows.every((row) => row.status === 'PROCESSED')).toBe(true);
+    expect(r.tombstones).toBe(COUNT); // the lifecycle effect exists exactly once per event
+    const handled = new Set(r.handled);
+    expect(r.rows.every((row) => handled.has(row.id))).toBe(true); // handlers saw each at least once
+    console.log(
+      `crash (SQLite): ${r.kills} kills, ${COUNT} acknowledged, ${r.handled.length} handler runs for ${COUNT} events (${r.handled.length - COUNT} repeats after crashes)`,
+    );
+  }, 120_000);
+
+  const schema = freshSchema('authnotify_crash');
+  afterAll(async () => {
+    if (!pgSkipReason) await dropSchema(schema);
+  });
+
+  it.skipIf(pgSkipReason !== undefined)(
+    `PostgreSQL: ${ROUNDS} kills, nothing acknowledged is lost`,
+    async () => {
+      const inspect = async () => {
+        const client = new pg.Client({ connectionString: PG_URL });
+        await client.connect();
+        try {
+          const exists = await client.query(`SELECT to_regclass('"${schema}".inbox') AS t`);
+          if (exists.rows[0].t === null) return { rows: [], tombstones: 0 };
+          const rows = (await client.query(`SELECT id, event_key, status FROM "${schema}".inbox`)).rows as {
+            id: string;
+            event_key: string;
+            status: string;
+          }[];
+          const tombstones = Number(
+            (await client.query(`SELECT COUNT(*) AS n FROM "${schema}".tombstones`)).rows[0].n,
+          );
+          return { rows, tombstones };
+        } finally {
+          await client.end();
+        }
+      };
+      const r = await run(`${PG_URL}?schema=${schema}`, inspect);
+      expect(r.acked).toBe(COUNT);
+      expect(r.rows).toHaveLength(COUNT);
+      expect(r.rows.every((row) => row.status === 'PROCESSED')).toBe(true);
+      expect(r.tombstones).toBe(COUNT);
+      const handled = new Set(r.handled);
+      expect(r.rows.every((row) => handled.has(row.id))).toBe(true);
+      console.log(
+        `crash (PostgreSQL): ${r.kills} kills, ${COUNT} acknowledged, ${r.handled.length} handler runs for ${COUNT} events`,
+      );
+    },
+    120_000,
+  );
+});
