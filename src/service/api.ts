@@ -12,12 +12,21 @@ import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
 import type { Flow } from './flow.js';
+import { RejectionLimiter } from './rate-limit.js';
+
+/** The client's address from @hono/node-server's bindings (the socket), or 'unknown'. */
+function sourceOf(env: unknown): string {
+  const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'unknown';
+}
 
 export interface ApiOptions {
   receiver: Receiver;
   adminToken: string;
   flow?: Flow | undefined;
   returnPath?: string;
+  /** Limits failed admin authentications per source. Default 20 per minute. */
+  limiter?: RejectionLimiter;
 }
 
 const StartAuthorizationBody = z
@@ -129,10 +138,24 @@ export function createApi(options: ApiOptions): Hono {
     }
   });
 
+  const limiter = options.limiter ?? new RejectionLimiter();
   app.use('/api/v1/*', async (c, next) => {
+    const source = sourceOf(c.env);
+    const wait = limiter.retryAfter(source);
+    if (wait > 0) {
+      return c.json(
+        errorBody(
+          'TOO_MANY_REQUESTS',
+          `too many failed authentications from this source; retry in ${wait} s`,
+        ),
+        429,
+        { 'Retry-After': String(wait) },
+      );
+    }
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
     if (!timingSafeEqualString(token, options.adminToken)) {
+      limiter.reject(source);
       return c.json(
         errorBody('UNAUTHORIZED', 'a valid admin token is required: Authorization: Bearer <token>'),
         401,

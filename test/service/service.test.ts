@@ -305,3 +305,44 @@ describe('authnotify serve and migrate (CLI)', () => {
     await store.close();
   }, 30_000);
 });
+
+describe('admin API brute force', () => {
+  it('refuses a source after 20 failed authentications in a minute, and lets the right token through before that', async () => {
+    const store = await createSqliteStore({ path: ':memory:' });
+    const service = await startService({
+      host: '127.0.0.1',
+      port: 0,
+      store,
+      clientId: CLIENT_ID,
+      alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
+      secretKey: SECRET,
+      adminToken: ADMIN,
+      notifyPath: '/alipay/notify/authorization',
+      logger: silentLogger,
+      process: false,
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 22; i++) {
+        statuses.push(
+          (
+            await fetch(`${service.url}/api/v1/notifications`, {
+              headers: { authorization: `Bearer guess-${i}` },
+            })
+          ).status,
+        );
+      }
+      expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+      expect(statuses.slice(20)).toEqual([429, 429]);
+      const limited = await fetch(`${service.url}/api/v1/notifications`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The notify endpoint and health checks are not affected.
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    } finally {
+      await service.close();
+    }
+  });
+});
