@@ -2,6 +2,7 @@
  * A merchant process for the crash tests: a receiver on SQLite (or PostgreSQL) over node:http, with a
  * handler that records every event it sees in a log file. The test kills it with SIGKILL at random moments.
  *   node --import tsx test/reliability/crash-child.ts <database> <handler-log> <port-file>
+ * Each handler run is logged as `<event id> <pid> <start ms> <end ms>`; HANDLER_DELAY_MS makes it slow.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -19,10 +20,13 @@ const receiver = await createReceiver({
   alipayPublicKeys: readFileSync(new URL('../fixtures/keys/alipay-v1.public.pem', import.meta.url), 'utf8'),
   secretKey: 'c'.repeat(64),
   store,
-  processor: { leaseMs: 500, pollIntervalMs: 50, nudgeDelayMs: 5 },
+  processor: { leaseMs: Number(process.env.LEASE_MS ?? 500), pollIntervalMs: 50, nudgeDelayMs: 5 },
 });
-receiver.on('*', (event) => {
-  appendFileSync(handlerLog, `${event.id}\n`);
+const handlerDelayMs = Number(process.env.HANDLER_DELAY_MS ?? 0);
+receiver.on('*', async (event) => {
+  const start = Date.now();
+  if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
+  appendFileSync(handlerLog, `${event.id} ${process.pid} ${start} ${Date.now()}\n`);
 });
 receiver.start();
 const server = createServer(toNodeHandler(receiver));

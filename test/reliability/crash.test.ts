@@ -144,7 +144,10 @@ async function run(
     await new Promise((r) => child.once('exit', r));
   }
   const { rows, tombstones } = await inspect();
-  const handled = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const handled = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[0] as string);
   return { acked: acked.size, rows, tombstones, handled, kills };
 }
 

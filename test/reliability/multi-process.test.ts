@@ -1,0 +1,233 @@
+/**
+ * Several processes on one PostgreSQL: two receivers share the inbox, two senders share the outbox, and
+ * sender workers are killed mid-delivery. No inbox row is processed by two processes at once, no delivery
+ * is made by two workers at once, every delivery ends ACKNOWLEDGED or EXHAUSTED, and the attempt log agrees.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ALIPAY_SCHEDULE } from '../../src/protocol/schedule.js';
+import { createSender } from '../../src/sender/sender.js';
+import { createPostgresStore } from '../../src/store/postgres/index.js';
+import { type SignedNotification, signNotification } from '../../src/testing/index.js';
+import { fixtureText } from '../helpers/fixtures.js';
+import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const schemas: string[] = [];
+afterAll(async () => {
+  if (!pgSkipReason) for (const s of schemas) await dropSchema(s);
+});
+
+function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, ...env },
+  });
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Span {
+  key: string;
+  who: string;
+  start: number;
+  end: number;
+}
+
+/** Pairs of spans for the same key that overlap in time. */
+function overlaps(spans: Span[]): [Span, Span][] {
+  const byKey = new Map<string, Span[]>();
+  for (const s of spans) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s]);
+  const out: [Span, Span][] = [];
+  for (const list of byKey.values()) {
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < list.length; i++)
+      if ((list[i] as Span).start < (list[i - 1] as Span).end)
+        out.push([list[i - 1] as Span, list[i] as Span]);
+  }
+  return out;
+}
+
+describe.skipIf(pgSkipReason !== undefined)('several processes on one PostgreSQL', () => {
+  it('two receivers share the inbox and never process one row at the same time', async () => {
+    const schema = freshSchema('authnotify_scale');
+    schemas.push(schema);
+    const dir = mkdtempSync(join(tmpdir(), 'authnotify-scale-'));
+    const log = join(dir, 'handled.log');
+    const children = [0, 1].map((i) => {
+      rmSync(join(dir, `port${i}`), { force: true });
+      return spawnTs(
+        'test/reliability/crash-child.ts',
+        [`${PG_URL}?schema=${schema}`, log, join(dir, `port${i}`)],
+        { HANDLER_DELAY_MS: '3', LEASE_MS: '10000' },
+      );
+    });
+    try {
+      await until(
+        async () =>
+          [0, 1].every(
+            (i) => existsSync(join(dir, `port${i}`)) && readFileSync(join(dir, `port${i}`), 'utf8') !== '',
+          ),
+        20_000,
+        'receivers to start',
+      );
+      const urls = [0, 1].map((i) => `http://127.0.0.1:${readFileSync(join(dir, `port${i}`), 'utf8')}`);
+      const key = fixtureText('keys/alipay-v1.private.pem');
+      const count = 600;
+      const all: SignedNotification[] = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          signNotification({
+            notification: {
+              authorizationNotifyType: 'TOKEN_CANCELED',
+              accessToken: `scale-${i}`,
+              result: { resultCode: 'SUCCESS', resultStatus: 'S' },
+            },
+            clientId: 'SANDBOX_CRASH',
+            privateKey: key,
+          }),
+        ),
+      );
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, w) => {
+          for (let i = next++; i < count; i = next++) {
+            const n = all[i] as SignedNotification;
+            const response = await fetch(`${urls[w % 2]}${n.path}`, {
+              method: 'POST',
+              headers: n.headers,
+              body: n.body,
+            });
+            expect(response.status).toBe(200);
+          }
+        }),
+      );
+      const spans = () =>
+        (existsSync(log) ? readFileSync(log, 'utf8') : '')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => {
+            const [id, pid, start, end] = line.split(' ');
+            return { key: id as string, who: pid as string, start: Number(start), end: Number(end) };
+          });
+      await until(
+        async () => new Set(spans().map((s) => s.key)).size === count,
+        30_000,
+        'every notification to be handled',
+      );
+      const handled = spans();
+      expect(overlaps(handled)).toEqual([]);
+      expect(handled).toHaveLength(count); // exactly once each: no process took a row another was working on
+      const perProcess = new Map<string, number>();
+      for (const s of handled) perProcess.set(s.who, (perProcess.get(s.who) ?? 0) + 1);
+      expect(perProcess.size).toBe(2); // the work was shared
+      console.log(
+        `scale-out: ${count} notifications handled once each by 2 processes (${[...perProcess.values()].join(' + ')}), no overlap`,
+      );
+    } finally {
+      for (const c of children) c.kill('SIGTERM');
+    }
+  }, 120_000);
+
+  it('sender workers killed mid-delivery: every delivery finishes, none is made twice at once, the attempt log agrees', async () => {
+    const schema = freshSchema('authnotify_senders');
+    schemas.push(schema);
+    const spans: Span[] = [];
+    const inFlight = new Map<string, number>();
+    // The merchant: acknowledges most deliveries after a short while, fails some so retries happen.
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const token = (JSON.parse(Buffer.concat(chunks).toString()) as { accessToken: string }).accessToken;
+        const start = Date.now();
+        inFlight.set(token, (inFlight.get(token) ?? 0) + 1);
+        setTimeout(
+          () => {
+            inFlight.set(token, (inFlight.get(token) ?? 1) - 1);
+            spans.push({ key: token, who: String(req.headers['request-time']), start, end: Date.now() });
+            if (Math.random() < 0.25) res.writeHead(500).end('busy');
+            else
+              res
+                .writeHead(200, { 'content-type': 'application/json' })
+                .end('{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}');
+          },
+          5 + Math.floor(Math.random() * 30),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const to = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alipay/notify/authorization`;
+    const store = await createPostgresStore({ connectionString: PG_URL, schema });
+    const enqueuer = await createSender({
+      store,
+      clientId: 'SANDBOX_CRASH',
+      privateKey: fixtureText('keys/alipay-v1.private.pem'),
+      timeScale: 60_000,
+    });
+    const count = 300;
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++)
+      ids.push(
+        await enqueuer.enqueue({
+          notification: {
+            authorizationNotifyType: 'TOKEN_CANCELED',
+            accessToken: `send-${i}`,
+            result: { resultCode: 'SUCCESS', resultStatus: 'S' },
+          },
+          to,
+          schedule: ALIPAY_SCHEDULE,
+        }),
+      );
+    const workers = [
+      spawnTs('test/reliability/sender-child.ts', [`${PG_URL}?schema=${schema}`]),
+      spawnTs('test/reliability/sender-child.ts', [`${PG_URL}?schema=${schema}`]),
+    ];
+    let kills = 0;
+    try {
+      for (let round = 0; round < 8; round++) {
+        await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 200)));
+        const victim = round % 2;
+        workers[victim]?.kill('SIGKILL');
+        kills++;
+        workers[victim] = spawnTs('test/reliability/sender-child.ts', [`${PG_URL}?schema=${schema}`]);
+      }
+      const finished = async () => {
+        const rows = await Promise.all(ids.map((id) => store.getOutbox(id)));
+        return rows.every((r) => r?.status === 'ACKNOWLEDGED' || r?.status === 'EXHAUSTED');
+      };
+      await until(finished, 60_000, 'every delivery to finish');
+      expect(overlaps(spans)).toEqual([]);
+      let acknowledged = 0;
+      for (const id of ids) {
+        const row = await store.getOutbox(id);
+        const attempts = await store.listAttempts(id);
+        expect(attempts.map((a) => a.number)).toEqual(
+          Array.from({ length: row?.attempts ?? 0 }, (_, k) => k + 1),
+        );
+        if (row?.status === 'ACKNOWLEDGED') acknowledged++;
+      }
+      const deliveries = spans.length;
+      console.log(
+        `senders: ${kills} kills, ${count} notifications, ${acknowledged} acknowledged, ${count - acknowledged} exhausted, ${deliveries} deliveries seen, no overlap`,
+      );
+      expect(acknowledged).toBeGreaterThan(count * 0.95);
+    } finally {
+      for (const w of workers) w?.kill('SIGTERM');
+      await enqueuer.close();
+      await store.close();
+      server.close();
+    }
+  }, 120_000);
+});
