@@ -21,7 +21,7 @@ const PRIVATE = join(ROOT, 'test/fixtures/keys/alipay-v1.private.pem');
 const PUBLIC = join(ROOT, 'test/fixtures/keys/alipay-v1.public.pem');
 const PG_URL = process.env.AUTHNOTIFY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface WrkResult {
+export interface WrkResult {
   requests: number;
   durationUs: number;
   non2xx: number;
@@ -35,7 +35,7 @@ interface WrkResult {
 }
 
 /** Distinct signed requests, cached for 20 h (the receiver accepts Request-Times up to 25 h old). */
-async function requestsFile(count: number): Promise<string> {
+export async function requestsFile(count: number): Promise<string> {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `requests-${count}.tsv`);
   if (existsSync(file) && Date.now() - statSync(file).mtimeMs < 20 * 3_600_000) return file;
@@ -70,7 +70,7 @@ async function requestsFile(count: number): Promise<string> {
   return file;
 }
 
-function start(
+export function start(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
@@ -97,7 +97,7 @@ function start(
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.on('exit', r));
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);

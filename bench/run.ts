@@ -3,6 +3,7 @@
  * ratios. Pass names to run a subset: `npm run bench -- verify`.
  */
 import { benchReceiver } from './receiver.js';
+import { benchScaleOut } from './scale-out.js';
 import { benchSender } from './sender.js';
 import { benchVerify } from './verify.js';
 
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   verify: () => benchVerify(),
   receiver: () => benchReceiver(),
   sender: () => benchSender(),
+  'scale-out': () => benchScaleOut(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
