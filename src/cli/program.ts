@@ -4,6 +4,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
 import { registerKeys } from './commands/keys.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerSchema } from './commands/schema.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerSend(program, ctx);
   registerSandbox(program, ctx);
   registerDev(program, ctx);
+  registerSchema(program, ctx);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -67,6 +67,8 @@ export interface AlipayClientOptions {
   crypto?: SignatureCrypto;
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
+  /** Called after every call with the API and the resultStatus (or NETWORK_ERROR), e.g. for metrics. */
+  onCall?: (api: string, resultStatus: string) => void;
 }
 
 export interface AlipayClient {
@@ -199,6 +201,7 @@ export async function createAlipayClient(options: AlipayClientOptions): Promise<
         `${op}: the answer has no valid result object (HTTP ${response.status})`,
       );
     const { resultStatus, resultCode, resultMessage } = result.data;
+    options.onCall?.(op, resultStatus);
     if (resultStatus === 'U') {
       return {
         kind: 'retry',

@@ -14,6 +14,7 @@ import { type Clock, systemClock } from '../protocol/clock.js';
 import { createKeyRing, type KeyInput } from '../protocol/key-ring.js';
 import { type Logger, silentLogger } from '../receiver/ports.js';
 import { createSender, type Sender } from '../sender/sender.js';
+import { createMetrics } from '../service/metrics.js';
 import { createSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { mountAuthApi } from './auth-api.js';
@@ -65,6 +66,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const store = await createSqliteStore({ path: database });
   const state = new SandboxState(database === ':memory:' ? ':memory:' : database);
   const faults = new Faults();
+  const metrics = createMetrics();
   const sender = await createSender({
     store,
     clientId: options.clientId,
@@ -76,6 +78,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     clock,
     logger,
     pollIntervalMs: 100,
+    onAttempt: (attempt) => metrics.onDeliveryAttempt(attempt.verdict, attempt.startedAt - attempt.dueAt),
   });
   const config: SandboxConfig = {
     clientId: options.clientId,
@@ -118,6 +121,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
 <p class="muted">Alipay public key for your merchant configuration:</p><pre style="white-space:pre-wrap;word-break:break-all">${escapeHtml(keys.publicKey)}</pre>`,
       ),
     ),
+  );
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
   app.notFound((c) =>
     c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),

@@ -12,6 +12,7 @@ import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
 import type { Flow } from './flow.js';
+import type { Metrics } from './metrics.js';
 import { RejectionLimiter } from './rate-limit.js';
 
 /** The client's address from @hono/node-server's bindings (the socket), or 'unknown'. */
@@ -27,6 +28,7 @@ export interface ApiOptions {
   returnPath?: string;
   /** Limits failed admin authentications per source. Default 20 per minute. */
   limiter?: RejectionLimiter;
+  metrics?: Metrics;
 }
 
 const StartAuthorizationBody = z
@@ -119,6 +121,13 @@ export function createApi(options: ApiOptions): Hono {
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/metrics', async (c) => {
+    if (!options.metrics) return c.json(errorBody('NOT_FOUND', 'metrics are off'), 404);
+    await options.metrics.collect(store).catch(() => undefined);
+    return c.text(await options.metrics.render(), 200, {
+      'Content-Type': options.metrics.registry.contentType,
+    });
+  });
   app.get('/readyz', async (c) => {
     try {
       await store.ping();

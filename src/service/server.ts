@@ -19,6 +19,7 @@ import { createReceiver, type Receiver } from '../receiver/receiver.js';
 import type { Store } from '../store/types.js';
 import { createApi } from './api.js';
 import { createFlow, type Flow } from './flow.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 export const DEFAULT_RETURN_PATH = '/alipay/authorize/return';
 
@@ -42,6 +43,8 @@ export interface ServiceOptions {
   /** Run the inbox processor in this process. Default true. */
   process?: boolean | undefined;
   processor?: ProcessorOptions | undefined;
+  /** Prometheus metrics on /metrics. Default: a fresh registry. */
+  metrics?: Metrics | undefined;
   /** The authorization flow (consult, redirect landing, token exchange, refresh, revoke). Needs an Alipay client. */
   flow?:
     | {
@@ -67,6 +70,7 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger, store } = options;
+  const metrics = options.metrics ?? createMetrics();
   const secrets = createNodeSecrets(options.secretKey);
   const clock = options.clock ?? systemClock;
   // The flow needs the listening URL, known only after listen; it reads it through this holder.
@@ -104,7 +108,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.timeWindow !== undefined ? { timeWindow: options.timeWindow } : {}),
     clock,
-    ...(options.observer ? { observer: options.observer } : {}),
+    observer: combineObservers(metrics.observer, options.observer),
     ...(options.processor ? { processor: options.processor } : {}),
   });
   if (flow) {
@@ -120,6 +124,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       adminToken: options.adminToken,
       flow,
       returnPath: flowOptions?.returnPath ?? DEFAULT_RETURN_PATH,
+      metrics,
     }).fetch,
   );
   let inFlight = 0;
@@ -176,4 +181,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     return closing;
   };
   return { url, receiver, flow, server, close };
+}
+
+/** Both observers see every event. */
+function combineObservers(a: ReceiverObserver, b: ReceiverObserver | undefined): ReceiverObserver {
+  if (!b) return a;
+  return {
+    received: (...args) => {
+      a.received?.(...args);
+      b.received?.(...args);
+    },
+    processed: (...args) => {
+      a.processed?.(...args);
+      b.processed?.(...args);
+    },
+  };
 }

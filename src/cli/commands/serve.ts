@@ -4,6 +4,7 @@ import { nodeSignatureCrypto } from '../../node/node-crypto.js';
 import { resolveServeSettings, type ServeSettings } from '../../service/config.js';
 import { describeDatabase, openStore, parseDatabase } from '../../service/database.js';
 import { createLogger } from '../../service/logger.js';
+import { createMetrics } from '../../service/metrics.js';
 import { secretFromFileBesideDatabase } from '../../service/secret-file.js';
 import { startService } from '../../service/server.js';
 import { LATEST_SCHEMA_VERSION } from '../../store/schema.js';
@@ -89,7 +90,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
           spec,
           logger,
         );
-      const store = await openStore(spec);
+      const metrics = createMetrics();
+      const store = await openStore(spec, { onBatch: metrics.onBatch });
       const client =
         settings.alipayEndpoint && settings.merchantPrivateKey
           ? await createAlipayClient({
@@ -99,6 +101,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
               endpoint: settings.alipayEndpoint,
               ...(settings.merchantKeyVersion ? { keyVersion: settings.merchantKeyVersion } : {}),
               crypto: nodeSignatureCrypto,
+              onCall: metrics.onClientCall,
             })
           : undefined;
       const service = await startService({
@@ -114,6 +117,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         merchantPrivateKey: settings.merchantPrivateKey,
         merchantKeyVersion: settings.merchantKeyVersion,
         acceptUnknownAuthState: settings.acceptUnknownAuthState,
+        metrics,
         flow: client
           ? {
               client,

@@ -1,0 +1,103 @@
+/**
+ * Prometheus metrics (`/metrics`), every name prefixed `authnotify_`. Counters are fed by the receiver's
+ * observer, the SQLite group commit, the Alipay client and the sender; gauges are read from the store at
+ * scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReceiverObserver } from '../receiver/ports.js';
+import type { Store } from '../store/types.js';
+
+export interface Metrics {
+  registry: Registry;
+  observer: ReceiverObserver;
+  /** For `createSqliteStore({ onBatch })`. */
+  onBatch: (size: number) => void;
+  /** For the Alipay client. */
+  onClientCall: (api: string, resultStatus: string) => void;
+  /** For the sender: an attempt's verdict and how late it started against its due time. */
+  onDeliveryAttempt: (verdict: string, latenessMs: number) => void;
+  /** Reads store-derived gauges. */
+  collect(store: Store): Promise<void>;
+  render(): Promise<string>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const notifications = new Counter({
+    name: 'authnotify_notifications_received_total',
+    help: 'Notifications received, by type and outcome (stored, duplicate, quarantined, rejected, unavailable)',
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: 'authnotify_rejections_total',
+    help: 'Rejected notify requests by code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const ackLatency = new Histogram({
+    name: 'authnotify_ack_latency_seconds',
+    help: 'Time from request to answer on the notify endpoint',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const batches = new Histogram({
+    name: 'authnotify_group_commit_batch_size',
+    help: 'Inbox inserts per SQLite group commit',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+  const processed = new Counter({
+    name: 'authnotify_processor_outcomes_total',
+    help: 'Inbox rows processed, retried or failed',
+    labelNames: ['outcome', 'type'],
+    registers: [registry],
+  });
+  const backlog = new Gauge({
+    name: 'authnotify_inbox_rows',
+    help: 'Inbox rows by status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const clientCalls = new Counter({
+    name: 'authnotify_client_calls_total',
+    help: 'Calls to Alipay by API and resultStatus',
+    labelNames: ['api', 'result_status'],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'authnotify_sender_attempts_total',
+    help: 'Delivery attempts by verdict',
+    labelNames: ['verdict'],
+    registers: [registry],
+  });
+  const lateness = new Histogram({
+    name: 'authnotify_sender_schedule_lateness_seconds',
+    help: 'How late a delivery attempt started after its due time',
+    buckets: [0.01, 0.1, 0.5, 1, 5, 30, 60, 300],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observer: {
+      received(outcome, code, type, ms) {
+        notifications.inc({ type: type ?? 'unknown', outcome });
+        if (code && outcome === 'rejected') rejections.inc({ code });
+        ackLatency.observe(ms / 1000);
+      },
+      processed(outcome, type) {
+        processed.inc({ outcome, type: type ?? 'unknown' });
+      },
+    },
+    onBatch: (size) => batches.observe(size),
+    onClientCall: (api, resultStatus) => clientCalls.inc({ api, result_status: resultStatus }),
+    onDeliveryAttempt: (verdict, latenessMs) => {
+      attempts.inc({ verdict });
+      lateness.observe(Math.max(0, latenessMs) / 1000);
+    },
+    async collect(store) {
+      for (const [status, n] of Object.entries(await store.countInbox())) backlog.set({ status }, n);
+    },
+    render: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/receiver/ports.js';
+import { createMetrics } from '../../src/service/metrics.js';
+import { startService } from '../../src/service/server.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import { signNotification } from '../../src/testing/index.js';
+import { fixtureText } from '../helpers/fixtures.js';
+import { CLIENT_ID, OK, SECRET } from '../helpers/receiver.js';
+
+describe('/metrics', () => {
+  it('counts notifications by outcome and rejections by code, with every name prefixed authnotify_', async () => {
+    const metrics = createMetrics();
+    const store = await createSqliteStore({ path: ':memory:', onBatch: metrics.onBatch });
+    const service = await startService({
+      host: '127.0.0.1',
+      port: 0,
+      store,
+      clientId: CLIENT_ID,
+      alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
+      secretKey: SECRET,
+      adminToken: 'metrics-admin-token-0123456789',
+      notifyPath: '/alipay/notify/authorization',
+      logger: silentLogger,
+      process: false,
+      metrics,
+    });
+    try {
+      const s = await signNotification({
+        notification: { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-m', result: OK },
+        clientId: CLIENT_ID,
+        privateKey: fixtureText('keys/alipay-v1.private.pem'),
+      });
+      expect(
+        (await fetch(`${service.url}${s.path}`, { method: 'POST', headers: s.headers, body: s.body })).status,
+      ).toBe(200);
+      expect(
+        (
+          await fetch(`${service.url}${s.path}`, {
+            method: 'POST',
+            headers: { ...s.headers, Signature: 'algorithm=RSA256,signature=AAAA' },
+            body: s.body,
+          })
+        ).status,
+      ).toBe(401);
+      const response = await fetch(`${service.url}/metrics`);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await response.text();
+      expect(text).toContain(
+        'authnotify_notifications_received_total{type="TOKEN_CANCELED",outcome="stored"} 1',
+      );
+      expect(text).toContain('authnotify_rejections_total{code="INVALID_SIGNATURE"} 1');
+      expect(text).toContain('authnotify_inbox_rows{status="PENDING"} 1');
+      expect(text).toMatch(/authnotify_group_commit_batch_size_count 1/);
+      expect(text).toMatch(/authnotify_ack_latency_seconds_bucket\{le="0\.1"\} 2/);
+      const names = text
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(/[{ ]/)[0] as string);
+      expect(names.length).toBeGreaterThan(10);
+      expect(names.every((n) => n.startsWith('authnotify_'))).toBe(true);
+      expect(text).not.toContain('T-m');
+    } finally {
+      await service.close();
+    }
+  });
+});
