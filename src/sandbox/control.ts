@@ -6,10 +6,10 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
+import { escapeHtml, page } from '../service/html.js';
 import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
 import { FaultSettingsSchema } from './faults.js';
-import { escapeHtml, page } from './html.js';
 
 const SendRequest = z
   .object({

@@ -4,8 +4,8 @@
  */
 import type { Context, Hono } from 'hono';
 import { maskToken } from '../protocol/mask.js';
+import { escapeHtml, page } from '../service/html.js';
 import { issueToken, notifyMerchant, randomToken, type SandboxContext, userIdFor } from './context.js';
-import { escapeHtml, page } from './html.js';
 
 const DEFAULT_LOGIN = 'sandbox-user@example.com';
 const AUTO_DEBIT_SCOPE = 'AGREEMENT_PAY';

@@ -11,6 +11,7 @@ import { toAuthorizationView } from '../receiver/handlers.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
+import { mountDashboard, RecentRejections } from './dashboard.js';
 import type { Flow } from './flow.js';
 import type { Metrics } from './metrics.js';
 import { RejectionLimiter } from './rate-limit.js';
@@ -29,6 +30,8 @@ export interface ApiOptions {
   /** Limits failed admin authentications per source. Default 20 per minute. */
   limiter?: RejectionLimiter;
   metrics?: Metrics;
+  /** Rejections of the last hour for the dashboard's health strip. */
+  rejections?: RecentRejections;
 }
 
 const StartAuthorizationBody = z
@@ -148,6 +151,13 @@ export function createApi(options: ApiOptions): Hono {
   });
 
   const limiter = options.limiter ?? new RejectionLimiter();
+  mountDashboard(app, {
+    receiver,
+    adminToken: options.adminToken,
+    limiter,
+    rejections: options.rejections ?? new RecentRejections(),
+    sourceOf: (c) => sourceOf(c.env),
+  });
   app.use('/api/v1/*', async (c, next) => {
     const source = sourceOf(c.env);
     const wait = limiter.retryAfter(source);

@@ -18,6 +18,7 @@ import type { ProcessorOptions } from '../receiver/processor.js';
 import { createReceiver, type Receiver } from '../receiver/receiver.js';
 import type { Store } from '../store/types.js';
 import { createApi } from './api.js';
+import { RecentRejections } from './dashboard.js';
 import { createFlow, type Flow } from './flow.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
@@ -71,6 +72,7 @@ export interface RunningService {
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger, store } = options;
   const metrics = options.metrics ?? createMetrics();
+  const rejections = new RecentRejections();
   const secrets = createNodeSecrets(options.secretKey);
   const clock = options.clock ?? systemClock;
   // The flow needs the listening URL, known only after listen; it reads it through this holder.
@@ -108,7 +110,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.timeWindow !== undefined ? { timeWindow: options.timeWindow } : {}),
     clock,
-    observer: combineObservers(metrics.observer, options.observer),
+    observer: combineObservers(combineObservers(metrics.observer, rejections.observer), options.observer),
     ...(options.processor ? { processor: options.processor } : {}),
   });
   if (flow) {
@@ -125,6 +127,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       flow,
       returnPath: flowOptions?.returnPath ?? DEFAULT_RETURN_PATH,
       metrics,
+      rejections,
     }).fetch,
   );
   let inFlight = 0;

@@ -211,6 +211,7 @@ export interface AuthorizationFilter {
   status?: AuthorizationStatus | undefined;
   authState?: string | undefined;
   tokenHash?: string | undefined;
+  merchantUserId?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }

@@ -364,6 +364,7 @@ export class PostgresStore implements Store {
       ['status', filter.status],
       ['auth_state', filter.authState],
       ['token_hash', filter.tokenHash],
+      ['merchant_user_id', filter.merchantUserId],
     ];
     const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
     const rows = (await this.#query('list authorizations', sql, params)).rows.map(toAuthorizationRecord);

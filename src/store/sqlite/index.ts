@@ -420,6 +420,7 @@ export class SqliteStore implements Store {
       ['status', filter.status],
       ['auth_state', filter.authState],
       ['token_hash', filter.tokenHash],
+      ['merchant_user_id', filter.merchantUserId],
     ];
     const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
     return this.#run('list authorizations', () => {

@@ -1,0 +1,257 @@
+/**
+ * The operator's dashboard (`/dashboard`): authorizations with their timelines, the inbox with Reprocess,
+ * and a health strip. Server-rendered, readable without JavaScript. Sign-in with the admin token into an
+ * HttpOnly, SameSite=Strict session cookie; every POST carries the session's CSRF token; personal data is
+ * masked and tokens are never shown.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { timingSafeEqualString } from '../protocol/bytes.js';
+import { AuthNotifyError } from '../protocol/errors.js';
+import { toAuthorizationView } from '../receiver/handlers.js';
+import type { ReceiverObserver } from '../receiver/ports.js';
+import type { Receiver } from '../receiver/receiver.js';
+import {
+  AUTHORIZATION_STATUSES,
+  type AuthorizationStatus,
+  INBOX_STATUSES,
+  type InboxStatus,
+} from '../store/types.js';
+import { escapeHtml, page } from './html.js';
+import type { RejectionLimiter } from './rate-limit.js';
+
+const COOKIE = 'authnotify_session';
+const SESSION_MS = 8 * 3_600_000;
+const BANNER = 'authnotify — operator dashboard';
+
+/** Rejections of the last hour by code, for the health strip. */
+export class RecentRejections {
+  readonly #events: { at: number; code: string }[] = [];
+  readonly observer: ReceiverObserver = {
+    received: (outcome, code) => {
+      if (outcome !== 'rejected' || !code) return;
+      this.#events.push({ at: Date.now(), code });
+      if (this.#events.length > 10_000) this.#events.splice(0, this.#events.length - 10_000);
+    },
+  };
+  byCode(now = Date.now()): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const e of this.#events) if (now - e.at < 3_600_000) out[e.code] = (out[e.code] ?? 0) + 1;
+    return out;
+  }
+}
+
+interface Session {
+  csrf: string;
+  expires: number;
+}
+
+function fmt(ms: number | string | null | undefined): string {
+  if (ms === null || ms === undefined) return '';
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+export function mountDashboard(
+  app: Hono,
+  options: {
+    receiver: Receiver;
+    adminToken: string;
+    limiter: RejectionLimiter;
+    rejections: RecentRejections;
+    sourceOf: (c: Context) => string;
+  },
+): void {
+  const { receiver } = options;
+  const store = receiver.store;
+  const sessions = new Map<string, Session>();
+
+  const sessionOf = (c: Context): Session | undefined => {
+    const id = getCookie(c, COOKIE);
+    const s = id ? sessions.get(id) : undefined;
+    if (!s || s.expires < Date.now()) return undefined;
+    return s;
+  };
+  const render = (c: Context, title: string, body: string, status = 200) => {
+    const s = sessionOf(c);
+    const nav = s
+      ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a>
+<form method="post" action="/dashboard/logout" style="display:inline"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Sign out</button></form></nav>`
+      : '';
+    return c.html(page(title, `${nav}${body}`, BANNER), status as 200);
+  };
+  const csrfOk = async (c: Context): Promise<boolean> => {
+    const s = sessionOf(c);
+    const form = await c.req.parseBody();
+    return s !== undefined && typeof form.csrf === 'string' && timingSafeEqualString(form.csrf, s.csrf);
+  };
+
+  app.get('/dashboard/login', (c) =>
+    render(
+      c,
+      'Sign in',
+      `<h1>Sign in</h1><form method="post" action="/dashboard/login"><p><label>Admin token <input type="password" name="token" id="token" size="40" autocomplete="off"></label></p><button id="signin">Sign in</button></form>`,
+    ),
+  );
+  app.post('/dashboard/login', async (c) => {
+    const source = options.sourceOf(c);
+    const wait = options.limiter.retryAfter(source);
+    if (wait > 0)
+      return render(c, 'Sign in', `<h1>Too many attempts</h1><p>Try again in ${wait} s.</p>`, 429);
+    const form = await c.req.parseBody();
+    const token = typeof form.token === 'string' ? form.token : '';
+    if (!timingSafeEqualString(token, options.adminToken)) {
+      options.limiter.reject(source);
+      return render(
+        c,
+        'Sign in',
+        '<h1>Sign in</h1><p class="flash">That token is not the admin token.</p><p><a href="/dashboard/login">Try again</a></p>',
+        401,
+      );
+    }
+    const id = randomBytes(32).toString('base64url');
+    sessions.set(id, { csrf: randomBytes(24).toString('base64url'), expires: Date.now() + SESSION_MS });
+    setCookie(c, COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/dashboard',
+      maxAge: SESSION_MS / 1000,
+    });
+    return c.redirect('/dashboard', 303);
+  });
+
+  app.use('/dashboard/*', async (c, next) => {
+    if (c.req.path === '/dashboard/login') return next();
+    if (!sessionOf(c)) return c.redirect('/dashboard/login', 303);
+    if (c.req.method === 'POST' && !(await csrfOk(c))) {
+      return render(
+        c,
+        'Refused',
+        '<h1>Refused</h1><p>The form did not carry this session’s CSRF token. Reload the page and try again.</p>',
+        403,
+      );
+    }
+    return next();
+  });
+  app.get('/dashboard', (c) => c.redirect('/dashboard/authorizations', 303));
+
+  app.post('/dashboard/logout', (c) => {
+    const id = getCookie(c, COOKIE);
+    if (id) sessions.delete(id);
+    deleteCookie(c, COOKIE, { path: '/dashboard' });
+    return c.redirect('/dashboard/login', 303);
+  });
+
+  app.get('/dashboard/authorizations', async (c) => {
+    const status = c.req.query('status');
+    const q = c.req.query('q')?.trim();
+    const statusFilter = (AUTHORIZATION_STATUSES as readonly string[]).includes(status ?? '')
+      ? (status as AuthorizationStatus)
+      : undefined;
+    let items = (
+      await store.listAuthorizations({ status: statusFilter, merchantUserId: q || undefined, limit: 50 })
+    ).items;
+    if (q && items.length === 0)
+      items = (await store.listAuthorizations({ status: statusFilter, authState: q, limit: 50 })).items;
+    const counts = await store.countInbox();
+    const rejections = options.rejections.byCode();
+    const health = `<div class="card" id="health">Inbox: ${INBOX_STATUSES.map((s) => `${s} <strong>${counts[s]}</strong>`).join(' · ')}<br>
+Rejected in the last hour: ${
+      Object.entries(rejections)
+        .map(([code, n]) => `${escapeHtml(code)} <strong>${n}</strong>`)
+        .join(' · ') || 'none'
+    }</div>`;
+    const options_ = ['', ...AUTHORIZATION_STATUSES]
+      .map((s) => `<option ${s === status ? 'selected' : ''} value="${s}">${s || 'any status'}</option>`)
+      .join('');
+    const rows = items
+      .map((a) => {
+        const v = toAuthorizationView(a);
+        return `<tr data-status="${v.status}"><td><a href="/dashboard/authorizations/${escapeHtml(v.id)}"><code>${escapeHtml(v.id.slice(0, 8))}</code></a></td><td><span class="badge">${v.status}</span></td><td>${escapeHtml(v.merchantUserId)}</td><td>${escapeHtml(v.userLoginId)}</td><td>${escapeHtml(v.reason)}</td><td class="muted">${fmt(v.updatedAt)}</td></tr>`;
+      })
+      .join('');
+    return render(
+      c,
+      'Authorizations',
+      `<h1>Authorizations</h1>${health}
+<form method="get"><select name="status">${options_}</select> <input name="q" placeholder="merchant user id or authState" value="${escapeHtml(q ?? '')}" size="30"> <button class="secondary">Filter</button></form>
+<table><tr><th>Id</th><th>Status</th><th>Merchant user</th><th>Wallet login</th><th>Reason</th><th>Updated</th></tr>${rows || '<tr><td colspan="6">None.</td></tr>'}</table>`,
+    );
+  });
+
+  app.get('/dashboard/authorizations/:id', async (c) => {
+    const a = await store.getAuthorization(c.req.param('id'));
+    if (!a) return render(c, 'Not found', '<h1>No such authorization</h1>', 404);
+    const v = toAuthorizationView(a);
+    const timeline = (await store.timeline(a.id))
+      .map(
+        (e) =>
+          `<tr><td class="muted">${fmt(e.at)}</td><td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.from ?? '—')} → ${escapeHtml(e.to ?? '—')}</td><td>${escapeHtml(e.detail)}</td><td>${e.inboxId ? `<a href="/dashboard/inbox/${escapeHtml(e.inboxId)}">notification</a>` : ''}</td></tr>`,
+      )
+      .join('');
+    return render(
+      c,
+      `Authorization ${v.id}`,
+      `<h1>Authorization <code>${escapeHtml(v.id.slice(0, 8))}</code> <span class="badge" id="status">${v.status}</span></h1>
+<div class="card">Merchant user: ${escapeHtml(v.merchantUserId)} · Wallet login: ${escapeHtml(v.userLoginId)} · Wallet user id: ${escapeHtml(v.userId)}<br>
+Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.createdAt)} · Updated ${fmt(v.updatedAt)}</div>
+<h2>Timeline</h2><table><tr><th>When</th><th>Event</th><th>Status</th><th>Detail</th><th></th></tr>${timeline || '<tr><td colspan="5">No events yet.</td></tr>'}</table>`,
+    );
+  });
+
+  app.get('/dashboard/inbox', async (c) => {
+    const status = c.req.query('status');
+    const filter = (INBOX_STATUSES as readonly string[]).includes(status ?? '')
+      ? (status as InboxStatus)
+      : undefined;
+    const s = sessionOf(c) as Session;
+    const flash = c.req.query('flash');
+    const rows = (await store.listInbox({ status: filter, limit: 100 })).items
+      .map((r) => {
+        const action =
+          r.status === 'QUARANTINED' || r.status === 'FAILED'
+            ? `<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/reprocess"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Reprocess</button></form>`
+            : '';
+        const why =
+          r.violations?.map((v) => `${v.path || 'body'}: ${v.rule}`).join(', ') ?? r.lastError ?? '';
+        return `<tr data-status="${r.status}"><td><a href="/dashboard/inbox/${escapeHtml(r.id)}"><code>${escapeHtml(r.id.slice(0, 8))}</code></a></td><td>${escapeHtml(r.type)}</td><td><span class="badge">${r.status}</span></td><td>${r.duplicates}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml(why)}</td><td class="muted">${fmt(r.receivedAt)}</td><td>${action}</td></tr>`;
+      })
+      .join('');
+    const links = ['', 'QUARANTINED', 'FAILED', 'PENDING', 'PROCESSED']
+      .map((st) => `<a href="/dashboard/inbox${st ? `?status=${st}` : ''}">${st || 'all'}</a>`)
+      .join(' · ');
+    return render(
+      c,
+      'Inbox',
+      `<h1>Inbox</h1>${flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : ''}<p>${links}</p>
+<table><tr><th>Id</th><th>Type</th><th>Status</th><th>Dup.</th><th>Outcome</th><th>Why</th><th>Received</th><th></th></tr>${rows || '<tr><td colspan="8">None.</td></tr>'}</table>`,
+    );
+  });
+
+  app.get('/dashboard/inbox/:id', async (c) => {
+    const r = await store.getInbox(c.req.param('id'));
+    if (!r) return render(c, 'Not found', '<h1>No such notification</h1>', 404);
+    return render(
+      c,
+      `Notification ${r.id}`,
+      `<h1>Notification <code>${escapeHtml(r.id.slice(0, 8))}</code> <span class="badge">${r.status}</span></h1>
+<div class="card">Type ${escapeHtml(r.type)} · received ${fmt(r.receivedAt)} on ${escapeHtml(r.path)} (${r.matchedPath} path, keyVersion ${escapeHtml(r.keyVersion)}) · duplicates ${r.duplicates} · attempts ${r.attempts}<br>
+Outcome: ${escapeHtml(r.outcome)} · Last error: ${escapeHtml(r.lastError)}</div>
+<p class="muted">The body is shown through the admin API with tokens masked: <code>GET /api/v1/notifications/${escapeHtml(r.id)}</code>.</p>`,
+    );
+  });
+
+  app.post('/dashboard/inbox/:id/reprocess', async (c) => {
+    let message: string;
+    try {
+      const row = await receiver.reprocess(c.req.param('id'));
+      message = `Notification ${row.id.slice(0, 8)} is queued again (${row.status}).`;
+    } catch (error) {
+      message =
+        error instanceof AuthNotifyError
+          ? `Not reprocessed: ${error.message}`
+          : 'Not reprocessed: unexpected error';
+    }
+    return c.redirect(`/dashboard/inbox?flash=${encodeURIComponent(message)}`, 303);
+  });
+}

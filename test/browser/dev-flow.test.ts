@@ -1,0 +1,153 @@
+/**
+ * A person using `authnotify dev` in a real browser (Debian's Chromium through playwright-core): connect,
+ * agree, come back ACTIVE; cancel in the wallet and see CANCELED with the reason on the dashboard; reprocess
+ * a quarantined notification from the inbox page. Screenshots of every page go to test-results/screenshots/.
+ * Skips with the reason where no Chromium is installed.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningDev, startDev } from '../../src/dev/dev.js';
+import { silentLogger } from '../../src/receiver/ports.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skipReason = existsSync(CHROMIUM)
+  ? undefined
+  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+if (skipReason) console.warn(`skipping browser tests: ${skipReason}`);
+const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
+
+let dev: RunningDev;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (skipReason) return;
+  mkdirSync(SHOTS, { recursive: true });
+  dev = await startDev({
+    port: 0,
+    dir: mkdtempSync(join(tmpdir(), 'authnotify-browser-')),
+    timeScale: 3600,
+    logger: silentLogger,
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await dev?.close();
+});
+
+async function shot(name: string) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Reloads until the selector's text matches (background delivery and processing take a moment). */
+async function until(url: string, selector: string, text: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.goto(url);
+    const content =
+      (await page
+        .locator(selector)
+        .first()
+        .textContent()
+        .catch(() => '')) ?? '';
+    if (content.includes(text)) return;
+    if (Date.now() > deadline) throw new Error(`${selector} never showed ${text}; last: ${content}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
+  it('connect → agree → ACTIVE; cancel in the wallet → CANCELED with the reason on the dashboard', async () => {
+    await page.goto(dev.demo);
+    await shot('01-demo');
+    await page.click('#connect');
+    await page.waitForURL(/\/wallet\/authorize\//);
+    await page.fill('input[name=userLoginId]', 'erin@example.com');
+    await shot('02-wallet-authorize');
+    await page.click('#agree');
+    await page.waitForURL(/\/done\?/);
+    expect(await page.locator('#result').textContent()).toContain('ACTIVE');
+    await shot('03-demo-done');
+
+    await page.goto(`${dev.service}/dashboard`);
+    await page.waitForURL(/\/dashboard\/login/);
+    await shot('04-dashboard-login');
+    await page.fill('#token', dev.adminToken);
+    await page.click('#signin');
+    await page.waitForURL(/\/dashboard\/authorizations/);
+    expect(await page.locator('tr[data-status="ACTIVE"]').count()).toBe(1);
+    expect(await page.content()).toContain('e****@example.com');
+    expect(await page.content()).not.toContain('erin@example.com');
+    await shot('05-dashboard-active');
+
+    await page.goto(`${dev.sandbox}/wallet/account?user=erin%40example.com`);
+    await page.fill('input[name=reason]', 'switching to another wallet');
+    await shot('06-wallet-account');
+    await page.click('text=Cancel authorization');
+    await page.goto(`${dev.service}/dashboard/authorizations`);
+    const link = page.locator('tr td a').first();
+    const href = (await link.getAttribute('href')) as string;
+    await until(`${dev.service}${href}`, '#status', 'CANCELED');
+    expect(await page.locator('#reason').textContent()).toBe('switching to another wallet');
+    await shot('07-dashboard-canceled');
+  }, 60_000);
+
+  it('reprocesses a quarantined notification from the inbox page and says why it still cannot be applied', async () => {
+    // A genuine notification the receiver cannot apply: quarantined, acknowledged, kept.
+    const response = await fetch(`${dev.sandbox}/sandbox/v1/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        body: '{"authorizationNotifyType":"TOKEN_REFRESHED","accessToken":"T","result":{"resultCode":"SUCCESS","resultStatus":"S"}}',
+      }),
+    });
+    expect(response.status).toBe(202);
+    await until(
+      `${dev.service}/dashboard/inbox?status=QUARANTINED`,
+      'tr[data-status="QUARANTINED"]',
+      'QUARANTINED',
+    );
+    await shot('08-inbox-quarantined');
+    await page.click('tr[data-status="QUARANTINED"] button');
+    await page.waitForURL(/flash=/);
+    expect(await page.locator('#flash').textContent()).toMatch(
+      /Not reprocessed: .*still does not validate: authorizationNotifyType enum/,
+    );
+    await shot('09-inbox-reprocess');
+  }, 60_000);
+
+  it('refuses a POST without the session’s CSRF token', async () => {
+    const result = await page.evaluate(async () => {
+      const r = await fetch('/dashboard/logout', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'csrf=forged',
+        redirect: 'manual',
+      });
+      return r.status;
+    });
+    expect(result).toBe(403);
+    const cookies = await page.context().cookies(`${dev.service}/dashboard/authorizations`);
+    expect(cookies.find((c) => c.name === 'authnotify_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+  });
+});
