@@ -23,7 +23,7 @@ export const KNOWN_SCOPES = [
 ] as const;
 
 const str = (max: number) => z.string().min(1).max(max);
-const ConsultRequest = z.object({
+export const ConsultRequest = z.object({
   customerBelongsTo: str(64),
   authClientId: str(64).optional(),
   authRedirectUrl: z.url().max(1024),
@@ -35,7 +35,7 @@ const ConsultRequest = z.object({
   merchantRegion: str(2).optional(),
   authNotifyUrl: z.url().max(1024).optional(),
 });
-const ApplyTokenRequest = z.discriminatedUnion('grantType', [
+export const ApplyTokenRequest = z.discriminatedUnion('grantType', [
   z.object({
     grantType: z.literal('AUTHORIZATION_CODE'),
     customerBelongsTo: str(64),
@@ -49,7 +49,7 @@ const ApplyTokenRequest = z.discriminatedUnion('grantType', [
     merchantRegion: str(2).optional(),
   }),
 ]);
-const TokenRequest = z.object({ accessToken: str(128) });
+export const TokenRequest = z.object({ accessToken: str(128) });
 
 type Result = { resultCode: string; resultStatus: 'S' | 'F' | 'U'; resultMessage: string };
 const ok: Result = { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' };

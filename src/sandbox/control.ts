@@ -11,7 +11,7 @@ import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
 import { FaultSettingsSchema } from './faults.js';
 
-const SendRequest = z
+export const SendRequest = z
   .object({
     type: z.enum(NOTIFY_TYPES).optional(),
     to: z.url().optional(),

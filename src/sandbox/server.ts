@@ -16,6 +16,7 @@ import { type Logger, silentLogger } from '../receiver/ports.js';
 import { createSender, type Sender } from '../sender/sender.js';
 import { escapeHtml, page } from '../service/html.js';
 import { createMetrics } from '../service/metrics.js';
+import { buildOpenApi } from '../service/openapi-doc.js';
 import { createSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { mountAuthApi } from './auth-api.js';
@@ -23,6 +24,7 @@ import type { SandboxConfig, SandboxContext } from './context.js';
 import { mountControl } from './control.js';
 import { Faults } from './faults.js';
 import { loadOrCreateSandboxKeys } from './keys.js';
+import { sandboxOperations } from './openapi.js';
 import { SandboxState } from './state.js';
 import { mountWallet } from './wallet.js';
 
@@ -54,6 +56,8 @@ export interface RunningSandbox {
   sender: Sender;
   store: Store;
   context: SandboxContext;
+  /** Every route the sandbox serves (for the OpenAPI coverage test). */
+  routes: readonly { method: string; path: string }[];
   close(): Promise<void>;
 }
 
@@ -122,6 +126,15 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       ),
     ),
   );
+  app.get('/openapi.json', (c) =>
+    c.json(
+      buildOpenApi(
+        'authnotify sandbox',
+        'A local Alipay: authorization APIs and a control API.',
+        sandboxOperations(),
+      ),
+    ),
+  );
   app.get('/metrics', async (c) =>
     c.text(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
@@ -145,6 +158,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     sender,
     store,
     context: ctx,
+    routes: app.routes.map((r) => ({ method: r.method, path: r.path })),
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((r) => {

@@ -14,6 +14,7 @@ import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../sto
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import type { Flow } from './flow.js';
 import type { Metrics } from './metrics.js';
+import { buildOpenApi, notifyOperation, type Operation } from './openapi-doc.js';
 import { RejectionLimiter } from './rate-limit.js';
 
 /** The client's address from @hono/node-server's bindings (the socket), or 'unknown'. */
@@ -34,7 +35,7 @@ export interface ApiOptions {
   rejections?: RecentRejections;
 }
 
-const StartAuthorizationBody = z
+export const StartAuthorizationBody = z
   .object({
     merchantUserId: z.string().min(1).max(64),
     customerBelongsTo: z.string().min(1).max(64).optional(),
@@ -50,13 +51,13 @@ function errorBody(code: string, message: string) {
 }
 
 const Limit = z.coerce.number().int().min(1).max(200).default(50);
-const NotificationsQuery = z.object({
+export const NotificationsQuery = z.object({
   status: z.enum(INBOX_STATUSES as [string, ...string[]]).optional(),
   type: z.string().max(64).optional(),
   limit: Limit,
   cursor: z.string().max(200).optional(),
 });
-const AuthorizationsQuery = z.object({
+export const AuthorizationsQuery = z.object({
   status: z.enum(AUTHORIZATION_STATUSES as [string, ...string[]]).optional(),
   authState: z.string().max(256).optional(),
   accessToken: z.string().max(128).optional(),
@@ -124,6 +125,9 @@ export function createApi(options: ApiOptions): Hono {
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/openapi.json', (c) =>
+    c.json(serviceOpenApi(receiver.notifyPath, options.returnPath ?? '/alipay/authorize/return')),
+  );
   app.get('/metrics', async (c) => {
     if (!options.metrics) return c.json(errorBody('NOT_FOUND', 'metrics are off'), 404);
     await options.metrics.collect(store).catch(() => undefined);
@@ -303,4 +307,153 @@ function isoTimes<T extends { createdAt: number; updatedAt: number }>(view: T) {
     createdAt: new Date(view.createdAt).toISOString(),
     updatedAt: new Date(view.updatedAt).toISOString(),
   };
+}
+
+/** Every route of the service API, described from the schemas that validate it. */
+export function serviceOperations(notifyPath: string, returnPath: string): Operation[] {
+  const auth = true;
+  const errors = {
+    '400': 'Invalid parameter (PARAM_ILLEGAL)',
+    '401': 'Missing or wrong admin token',
+    '429': 'Too many failed authentications from this source',
+  };
+  return [
+    notifyOperation(notifyPath),
+    {
+      method: 'get',
+      path: '/healthz',
+      tag: 'health',
+      summary: 'The process is up',
+      responses: { '200': 'ok' },
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      tag: 'health',
+      summary: 'The store is reachable and migrated',
+      responses: { '200': 'ready', '503': 'not ready, with the reason' },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      tag: 'health',
+      summary: 'Prometheus metrics (authnotify_*)',
+      responses: { '200': 'text exposition format' },
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'health',
+      summary: 'This document',
+      responses: { '200': 'OpenAPI 3.1' },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/notifications',
+      tag: 'admin',
+      auth,
+      query: NotificationsQuery,
+      summary: 'Stored notifications, newest first',
+      responses: { '200': '{items, nextCursor}', ...errors },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/notifications/{id}',
+      tag: 'admin',
+      auth,
+      summary: 'One notification with its body (tokens masked)',
+      responses: { '200': 'the notification', '404': 'no such notification', ...errors },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/notifications/{id}/reprocess',
+      tag: 'admin',
+      auth,
+      summary: 'Queue a QUARANTINED or FAILED notification again',
+      responses: {
+        '202': 'queued',
+        '404': 'no such notification',
+        '409': 'not reprocessable, with the reason',
+        ...errors,
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/authorizations',
+      tag: 'admin',
+      auth,
+      query: AuthorizationsQuery,
+      summary: 'Authorizations (tokens never returned)',
+      responses: { '200': '{items, nextCursor}', ...errors },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/authorizations',
+      tag: 'flow',
+      auth,
+      body: StartAuthorizationBody,
+      summary: 'Start an authorization: consult, returns normalUrl',
+      responses: {
+        '201': '{id, authState, normalUrl, schemeUrl, applinkUrl}',
+        '501': 'flow not configured',
+        '502': 'Alipay failed (ALIPAY_FAILED with resultCode)',
+        '503': 'Alipay unknown (ALIPAY_UNKNOWN)',
+        ...errors,
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/authorizations/{id}',
+      tag: 'admin',
+      auth,
+      summary: 'One authorization with its timeline',
+      responses: { '200': 'the authorization', '404': 'no such authorization', ...errors },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/authorizations/{id}/revoke',
+      tag: 'flow',
+      auth,
+      summary: 'Revoke at Alipay, then record REVOKED',
+      responses: {
+        '200': 'the authorization',
+        '404': 'no such authorization',
+        '409': 'nothing to revoke',
+        ...errors,
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/authorizations/{id}/access-token',
+      tag: 'flow',
+      auth,
+      summary: 'A usable access token (refreshed first when due)',
+      responses: {
+        '200': '{accessToken, expiresAt}',
+        '404': 'no such authorization',
+        '409': 'not ACTIVE',
+        ...errors,
+      },
+    },
+    {
+      method: 'get',
+      path: returnPath,
+      tag: 'flow',
+      summary: 'The wallet redirect landing: redeems the authCode once',
+      responses: {
+        '303': 'to the redirectUrl given at start',
+        '200': 'the authorization, when no redirectUrl was given',
+        '400': 'unknown or forged authState',
+        '502': 'Alipay answer not trusted or failed',
+      },
+    },
+  ];
+}
+
+export function serviceOpenApi(notifyPath: string, returnPath: string): Record<string, unknown> {
+  return buildOpenApi(
+    'authnotify service',
+    'Receives Alipay notifyAuthorization, runs the authorization flow, and exposes an admin API.',
+    serviceOperations(notifyPath, returnPath),
+  );
 }

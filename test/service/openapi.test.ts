@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startSandbox } from '../../src/sandbox/server.js';
+import { createApi } from '../../src/service/api.js';
+import { fixtureText } from '../helpers/fixtures.js';
+import { CLIENT_ID, testReceiver } from '../helpers/receiver.js';
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string }[] }>>;
+};
+
+const described = (doc: Doc) =>
+  new Set(
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    ),
+  );
+const served = (routes: readonly { method: string; path: string }[], ui: (path: string) => boolean) =>
+  new Set(
+    routes
+      .filter((r) => r.method !== 'ALL' && !ui(r.path))
+      .flatMap((r) => {
+        const path = r.path.replace(/:(\w+)/g, '{$1}');
+        return path.endsWith('/{op}')
+          ? ['consult', 'applyToken', 'revoke', 'query'].map(
+              (op) => `${r.method} ${path.replace('{op}', op)}`,
+            )
+          : [`${r.method} ${path}`];
+      }),
+  );
+
+describe('OpenAPI documents describe every route', () => {
+  it('service: every API route, the landing and the notify endpoint; bodies and queries from the validating schemas', async () => {
+    const t = await testReceiver();
+    const app = createApi({ receiver: t.receiver, adminToken: 'x'.repeat(30) });
+    const doc = (await (await app.request('/openapi.json')).json()) as Doc;
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = served(app.routes, (p) => p.startsWith('/dashboard') || p === '/*' || p === '/api/v1/*');
+    routes.add('POST /alipay/notify/authorization'); // served by the node server before the router
+    expect([...described(doc)].sort()).toEqual([...routes].sort());
+    expect(doc.paths['/api/v1/authorizations']?.post?.requestBody).toBeDefined();
+    expect(doc.paths['/api/v1/notifications']?.get?.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['status', 'type', 'limit', 'cursor']),
+    );
+    expect(JSON.stringify(doc.paths['/alipay/notify/authorization'])).toContain('TOKEN_CANCELED');
+  });
+
+  it('sandbox: the Alipay API (both prefixes) and the control API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authnotify-openapi-'));
+    const sandbox = await startSandbox({
+      port: 0,
+      database: join(dir, 's.db'),
+      keysDir: join(dir, 'k'),
+      clientId: CLIENT_ID,
+      merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
+      deliver: false,
+    });
+    try {
+      const doc = (await (await fetch(`${sandbox.url}/openapi.json`)).json()) as Doc;
+      const ui = (p: string) => p === '/' || p.startsWith('/wallet/') || p.startsWith('/sandbox/deliveries');
+      expect([...described(doc)].sort()).toEqual([...served(sandbox.routes, ui)].sort());
+      expect(JSON.stringify(doc.paths['/ams/api/v1/authorizations/consult'])).toContain('authRedirectUrl');
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
