@@ -4,6 +4,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
+import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { escapeHtml, page } from '../service/html.js';
@@ -144,29 +145,71 @@ export function mountControl(app: Hono, ctx: SandboxContext): void {
 
   app.get('/sandbox/v1/requests', (c) => c.json({ items: state.requests() }));
 
+  // The HTML pages' forms carry this token, so a page elsewhere cannot post to a sandbox on localhost.
+  const csrf = randomToken('csrf_');
+  const formOk = async (c: Context) => {
+    const form = await c.req.parseBody();
+    return typeof form.csrf === 'string' && timingSafeEqualString(form.csrf, csrf);
+  };
+
   app.get('/sandbox/deliveries', async (c) => {
     const rows: string[] = [];
     for (const o of await ctx.sender.list({ limit: 100 })) {
       const attempts = (await sender.get(o.id))?.attempts ?? [];
       const timeline = attempts
-        .map(
-          (a) =>
-            `#${a.run}.${a.number} due ${new Date(a.dueAt).toISOString().slice(11, 19)} → ${a.httpStatus ?? a.errorClass ?? '—'} ${a.verdict}`,
-        )
+        .map((a) => {
+          const late = a.startedAt - a.dueAt;
+          return `#${a.run}.${a.number} due ${new Date(a.dueAt).toISOString().slice(11, 23)} · started ${late > 0 ? `+${late} ms` : 'on time'} → ${a.httpStatus ?? a.errorClass ?? '—'} <strong>${a.verdict}</strong>`;
+        })
         .join('<br>');
+      const next =
+        o.status === 'PENDING' ? `<br>next due ${new Date(o.nextAttemptAt).toISOString().slice(11, 23)}` : '';
       rows.push(
-        `<tr><td><code>${escapeHtml(o.id.slice(0, 8))}</code></td><td>${escapeHtml(o.type)}</td><td><span class="badge">${escapeHtml(o.status)}</span></td><td class="muted">${timeline}</td>
-<td><form method="post" action="/sandbox/deliveries/${escapeHtml(o.id)}/redeliver"><button class="secondary">Redeliver</button></form></td></tr>`,
+        `<tr data-id="${escapeHtml(o.id)}" data-status="${escapeHtml(o.status)}"><td><code>${escapeHtml(o.id.slice(0, 8))}</code></td><td>${escapeHtml(o.type)}</td><td><span class="badge">${escapeHtml(o.status)}</span></td><td class="muted">${timeline}${next}</td>
+<td><form method="post" action="/sandbox/deliveries/${escapeHtml(o.id)}/redeliver"><input type="hidden" name="csrf" value="${csrf}"><button class="secondary">Redeliver</button></form></td></tr>`,
       );
     }
+    const f = faults.settings;
+    const field = (name: keyof typeof f, label: string) =>
+      `<label>${label} <input type="number" min="0" name="${name}" value="${f[name]}" style="width:5rem"></label>`;
+    const faultForm = `<form method="post" action="/sandbox/faults" id="faults"><input type="hidden" name="csrf" value="${csrf}">
+${field('dropAcks', 'drop next acks')} ${field('delayMs', 'delay ms')} ${field('duplicates', 'duplicates')} ${field('concurrent', 'concurrent copies')} ${field('reorder', 'reorder')}<br>
+${field('corruptSignatures', 'corrupt signatures')} ${field('oldRequestTimes', 'stale Request-Time')} ${field('apiUnknown', 'API answers U')} ${field('badResponseSignatures', 'bad API signatures')}
+<button class="secondary">Set faults</button></form>`;
     return c.html(
       page(
         'Deliveries',
-        `<h1>Deliveries</h1><table><tr><th>Id</th><th>Type</th><th>Status</th><th>Attempts</th><th></th></tr>${rows.join('') || '<tr><td colspan="5">None yet.</td></tr>'}</table>`,
+        `<h1>Deliveries</h1><div class="card"><strong>Faults toward the merchant</strong>${faultForm}</div>
+<table><tr><th>Id</th><th>Type</th><th>Status</th><th>Attempts against the schedule</th><th></th></tr>${rows.join('') || '<tr><td colspan="5">None yet.</td></tr>'}</table>`,
       ),
     );
   });
+
+  app.post('/sandbox/faults', async (c) => {
+    if (!(await formOk(c)))
+      return c.html(page('Refused', '<h1>Refused: the form did not carry this page’s token</h1>'), 403);
+    const form = await c.req.parseBody();
+    const patch: Record<string, number> = {};
+    for (const key of Object.keys(faults.settings)) {
+      const value = form[key];
+      if (typeof value === 'string' && value.trim() !== '') patch[key] = Number(value);
+    }
+    const parsed = FaultSettingsSchema.partial().safeParse(patch);
+    if (!parsed.success)
+      return c.html(
+        page(
+          'Invalid',
+          `<h1>Invalid faults</h1><p>${escapeHtml(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))}</p>`,
+        ),
+        400,
+      );
+    faults.set(parsed.data as Partial<typeof faults.settings>);
+    return c.redirect('/sandbox/deliveries', 303);
+  });
+
   app.post('/sandbox/deliveries/:id/redeliver', async (c) => {
+    if (!(await formOk(c)))
+      return c.html(page('Refused', '<h1>Refused: the form did not carry this page’s token</h1>'), 403);
     await sender.redeliver(c.req.param('id')).catch(() => undefined);
     return c.redirect('/sandbox/deliveries', 303);
   });

@@ -133,7 +133,36 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
     await shot('09-inbox-reprocess');
   }, 60_000);
 
+  it('sets a fault on the sandbox page and shows the retry on the delivery timeline', async () => {
+    await page.goto(`${dev.sandbox}/sandbox/deliveries`);
+    await page.fill('#faults input[name=dropAcks]', '1');
+    await page.click('#faults button');
+    await page.waitForURL(/\/sandbox\/deliveries$/);
+    const sent = await fetch(`${dev.sandbox}/sandbox/v1/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'TOKEN_CANCELED', fields: { accessToken: 'T-browser-fault' } }),
+    });
+    const [id] = ((await sent.json()) as { deliveryIds: string[] }).deliveryIds;
+    await until(`${dev.sandbox}/sandbox/deliveries`, `tr[data-id="${id}"]`, 'ACKNOWLEDGED');
+    const row = (await page.locator(`tr[data-id="${id}"]`).textContent()) ?? '';
+    expect(row).toContain('ACK_DROPPED_BY_FAULT');
+    await shot('10-sandbox-deliveries');
+    const forged = await page.evaluate(
+      async () =>
+        (
+          await fetch('/sandbox/faults', {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'dropAcks=5&csrf=forged',
+          })
+        ).status,
+    );
+    expect(forged).toBe(403);
+  }, 60_000);
+
   it('refuses a POST without the session’s CSRF token', async () => {
+    await page.goto(`${dev.service}/dashboard/authorizations`);
     const result = await page.evaluate(async () => {
       const r = await fetch('/dashboard/logout', {
         method: 'POST',

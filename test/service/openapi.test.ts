@@ -60,7 +60,11 @@ describe('OpenAPI documents describe every route', () => {
     });
     try {
       const doc = (await (await fetch(`${sandbox.url}/openapi.json`)).json()) as Doc;
-      const ui = (p: string) => p === '/' || p.startsWith('/wallet/') || p.startsWith('/sandbox/deliveries');
+      const ui = (p: string) =>
+        p === '/' ||
+        p.startsWith('/wallet/') ||
+        p.startsWith('/sandbox/deliveries') ||
+        p === '/sandbox/faults';
       expect([...described(doc)].sort()).toEqual([...served(sandbox.routes, ui)].sort());
       expect(JSON.stringify(doc.paths['/ams/api/v1/authorizations/consult'])).toContain('authRedirectUrl');
     } finally {
