@@ -1,44 +1,68 @@
 /**
- * A small structured logger: JSON lines for machines, `pretty` for people. Callers pass fields that never
- * contain tokens, keys or signatures; as a second line of defence, fields with those names are redacted.
+ * Structured logs with pino: JSON lines for machines, `pretty` for people. Callers pass fields that never
+ * contain tokens, keys or signatures; as a second line of defence, fields with such names are redacted.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogFields, Logger } from '../receiver/ports.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
-const SECRET_FIELD = /token|secret|signature|password|private|authorization/i;
 
 export interface LoggerOptions {
   level?: LogLevel;
   format?: 'json' | 'pretty';
+  /** Where lines go. Default standard output. */
   write?: (line: string) => void;
-  now?: () => number;
 }
 
-function redact(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields))
-    out[key] = SECRET_FIELD.test(key) && key !== 'authorizationId' ? '[redacted]' : value;
-  return out;
-}
+const SECRET_FIELDS = [
+  'accessToken',
+  'refreshToken',
+  'token',
+  'adminToken',
+  'secret',
+  'secretKey',
+  'signature',
+  'Signature',
+  'privateKey',
+  'password',
+  'authorization',
+];
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const min = ORDER[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const now = options.now ?? Date.now;
-  const emit = (level: Exclude<LogLevel, 'silent'>) => (fields: LogFields, message: string) => {
-    if (ORDER[level] < min) return;
-    const safe = redact(fields);
-    if (options.format === 'pretty') {
-      const extra = Object.entries(safe)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-        .join(' ');
-      write(
-        `${new Date(now()).toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${extra ? `  ${extra}` : ''}\n`,
-      );
-    } else {
-      write(`${JSON.stringify({ level, time: new Date(now()).toISOString(), msg: message, ...safe })}\n`);
-    }
+  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const sink = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      write(chunk.toString());
+      done();
+    },
+  });
+  const destination =
+    options.format === 'pretty'
+      ? pretty({
+          colorize: false,
+          sync: true,
+          translateTime: 'SYS:isoDateTime',
+          ignore: 'pid,hostname',
+          destination: sink,
+        })
+      : sink;
+  const log = pino(
+    {
+      level: options.level ?? 'info',
+      base: null,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`)], censor: '[redacted]' },
+    },
+    destination,
+  );
+  return {
+    debug: (fields: LogFields, message: string) => log.debug(fields, message),
+    info: (fields: LogFields, message: string) => log.info(fields, message),
+    warn: (fields: LogFields, message: string) => log.warn(fields, message),
+    error: (fields: LogFields, message: string) => log.error(fields, message),
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
