@@ -7,4 +7,4 @@ const app = express();
 // Mount before express.json(): the signature covers the raw bytes.
 app.post('/alipay/notify/authorization', expressHandler(receiver));
 app.use(express.json());
-app.listen(3000);
+app.listen(Number(process.env.PORT ?? 3000));

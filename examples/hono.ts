@@ -6,4 +6,4 @@ import { makeReceiver } from './shared.js';
 const receiver = await makeReceiver();
 const app = new Hono();
 app.post('/alipay/notify/authorization', honoHandler(receiver));
-serve({ fetch: app.fetch, port: 3000 });
+serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000) });

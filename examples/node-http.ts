@@ -3,4 +3,4 @@ import { toNodeHandler } from 'authnotify/adapters/node';
 import { makeReceiver } from './shared.js';
 
 const receiver = await makeReceiver();
-createServer(toNodeHandler(receiver)).listen(3000);
+createServer(toNodeHandler(receiver)).listen(Number(process.env.PORT ?? 3000));
