@@ -3,12 +3,13 @@
  * verifies the signature of every successful answer (fail-closed), retries `U` answers and network errors
  * with bounded backoff for calls that are safe to repeat, and raises `F` as an error carrying `resultCode`.
  */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { z } from 'zod';
+import { postWithTimeout } from '../node/http-post.js';
 import { utf8 } from '../protocol/bytes.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
-import { createKeyRing, type KeyInput, type KeyRing } from '../protocol/key-ring.js';
+import { type KeyInput, type KeyRing, toKeyRing } from '../protocol/key-ring.js';
 import { importPrivateKey } from '../protocol/keys.js';
 import { formatRequestTime } from '../protocol/request-time.js';
 import { JSON_CONTENT_TYPE } from '../protocol/result.js';
@@ -83,15 +84,7 @@ function undiciTransport(): { send: ClientTransport; close: () => Promise<void> 
   const agent = new Agent({ keepAliveTimeout: 10_000 });
   return {
     send: async (req) => {
-      const response = await request(req.url, {
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-        dispatcher: agent,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-        signal: AbortSignal.timeout(req.timeoutMs),
-      });
+      const response = await postWithTimeout(agent, req);
       const body = new Uint8Array(await response.body.arrayBuffer());
       return {
         status: response.statusCode,
@@ -116,12 +109,7 @@ export async function createAlipayClient(options: AlipayClientOptions): Promise<
     typeof options.merchantPrivateKey === 'string'
       ? await importPrivateKey(options.merchantPrivateKey)
       : options.merchantPrivateKey;
-  const keys =
-    typeof options.alipayPublicKeys === 'object' &&
-    'get' in options.alipayPublicKeys &&
-    'versions' in options.alipayPublicKeys
-      ? (options.alipayPublicKeys as KeyRing)
-      : await createKeyRing(options.alipayPublicKeys as Readonly<Record<string, KeyInput>> | KeyInput);
+  const keys = await toKeyRing(options.alipayPublicKeys);
   let endpoint: URL;
   try {
     endpoint = new URL(options.endpoint);

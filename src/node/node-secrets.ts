@@ -4,7 +4,7 @@
  * instead of as thread-pool jobs, which matters at thousands of notifications per second.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync } from 'node:crypto';
-import { checkSealed, parseSecret, SEAL_VERSION, type Secrets, wrongSecret } from '../receiver/secrets.js';
+import { checkSealed, packSealed, parseSecret, type Secrets, wrongSecret } from '../receiver/secrets.js';
 
 const SALT = new Uint8Array(32);
 
@@ -44,11 +44,7 @@ export function createNodeSecrets(secret: string | Uint8Array): Secrets {
       const iv = nextIv();
       const cipher = createCipheriv('aes-256-gcm', aesKey, iv);
       const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-      const out = new Uint8Array(1 + 12 + body.length);
-      out[0] = SEAL_VERSION;
-      out.set(iv, 1);
-      out.set(body, 13);
-      return out;
+      return packSealed(iv, body);
     },
     async open(sealed) {
       checkSealed(sealed);

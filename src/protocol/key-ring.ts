@@ -49,3 +49,11 @@ export async function createKeyRing(
     defaultVersion,
   };
 }
+
+/** A key ring as given, or one built from keys (the options of the receiver and the client take either). */
+export async function toKeyRing(
+  input: KeyRing | Readonly<Record<string, KeyInput>> | KeyInput,
+): Promise<KeyRing> {
+  const isRing = typeof input === 'object' && !isCryptoKey(input) && 'get' in input && 'versions' in input;
+  return isRing ? (input as KeyRing) : createKeyRing(input as Readonly<Record<string, KeyInput>> | KeyInput);
+}

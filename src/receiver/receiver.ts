@@ -6,7 +6,7 @@
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { AuthNotifyError, statusForCode } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
-import { createKeyRing, type KeyInput, type KeyRing } from '../protocol/key-ring.js';
+import { type KeyInput, type KeyRing, toKeyRing } from '../protocol/key-ring.js';
 import { importPrivateKey } from '../protocol/keys.js';
 import { type Notification, type NotifyType, parseNotification } from '../protocol/notification.js';
 import type { TimeWindow } from '../protocol/request-time.js';
@@ -147,12 +147,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  */
 export async function createReceiver(options: ReceiverOptions): Promise<Receiver> {
   if (!options.clientId) throw new AuthNotifyError('CONFIG_INVALID', 'clientId is required');
-  const keys =
-    typeof options.alipayPublicKeys === 'object' &&
-    'get' in options.alipayPublicKeys &&
-    'versions' in options.alipayPublicKeys
-      ? (options.alipayPublicKeys as KeyRing)
-      : await createKeyRing(options.alipayPublicKeys as Readonly<Record<string, KeyInput>> | KeyInput);
+  const keys = await toKeyRing(options.alipayPublicKeys);
   const secrets = await (options.secretsFactory ?? createSecrets)(options.secretKey);
   const clock = options.clock ?? systemClock;
   const newId = options.newId ?? (() => uuidv7(clock.now()));

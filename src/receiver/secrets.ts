@@ -18,6 +18,15 @@ export interface Secrets {
 /** First byte of every sealed value; then a 12-byte IV, the ciphertext and the 16-byte GCM tag. */
 export const SEAL_VERSION = 1;
 
+/** Lays out a sealed value: version byte, 12-byte IV, ciphertext with its 16-byte tag. */
+export function packSealed(iv: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + iv.length + ciphertextAndTag.length);
+  out[0] = SEAL_VERSION;
+  out.set(iv, 1);
+  out.set(ciphertextAndTag, 1 + iv.length);
+  return out;
+}
+
 /** Throws unless `sealed` has the shape of a sealed value this version reads. */
 export function checkSealed(sealed: Uint8Array): void {
   if (sealed[0] !== SEAL_VERSION || sealed.length < 13 + 16) {
@@ -118,11 +127,7 @@ export async function createSecrets(secret: string | Uint8Array): Promise<Secret
       const ciphertext = new Uint8Array(
         await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aes, plaintext as Uint8Array<ArrayBuffer>),
       );
-      const out = new Uint8Array(1 + iv.length + ciphertext.length);
-      out[0] = SEAL_VERSION;
-      out.set(iv, 1);
-      out.set(ciphertext, 13);
-      return out;
+      return packSealed(iv, ciphertext);
     },
     async open(sealed) {
       checkSealed(sealed);

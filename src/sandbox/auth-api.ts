@@ -203,7 +203,7 @@ export function mountAuthApi(app: Hono, ctx: SandboxContext): void {
         return respond(c, api, { result: ok, ...tokenFields(token) }, `authCode ${r.authCode}`);
       }
       const old = state.tokenByRefresh(r.refreshToken);
-      if (!old || old.status !== 'ACTIVE' || old.refreshExpiresAt < now) {
+      if (old?.status !== 'ACTIVE' || old.refreshExpiresAt < now) {
         return respond(c, api, {
           result: fail('INVALID_REFRESH_TOKEN', 'the refreshToken is unknown, expired or no longer valid'),
         });

@@ -1,5 +1,5 @@
 /** The sandbox's routes for its OpenAPI document, from the schemas that validate them. */
-import type { Operation } from '../service/openapi-doc.js';
+import { commonOperations, type Operation } from '../service/openapi-doc.js';
 import { ApplyTokenRequest, ConsultRequest, TokenRequest } from './auth-api.js';
 import { SendRequest } from './control.js';
 import { FaultSettingsSchema } from './faults.js';
@@ -110,19 +110,6 @@ export function sandboxOperations(): Operation[] {
       summary: 'Client id, Alipay public key, notify URL, time scale',
       responses: { '200': 'info' },
     },
-    {
-      method: 'get',
-      path: '/metrics',
-      tag: 'health',
-      summary: 'Prometheus metrics (authnotify_*)',
-      responses: { '200': 'text exposition format' },
-    },
-    {
-      method: 'get',
-      path: '/openapi.json',
-      tag: 'health',
-      summary: 'This document',
-      responses: { '200': 'OpenAPI 3.1' },
-    },
+    ...commonOperations(),
   ];
 }

@@ -2,7 +2,8 @@
  * How a delivery goes over the wire. The default uses undici's `request()` with a keep-alive Agent (about
  * 5x Node 20's fetch here); redirects are never followed and response bodies are read up to a cap.
  */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { postWithTimeout } from '../node/http-post.js';
 import type { DeliveryVerdict } from '../store/types.js';
 
 export interface DeliveryRequest {
@@ -55,15 +56,7 @@ export function createUndiciTransport(options: { connections?: number } = {}): D
   return {
     async deliver(req) {
       try {
-        const response = await request(req.url, {
-          method: 'POST',
-          headers: req.headers,
-          body: req.body,
-          dispatcher: agent,
-          headersTimeout: req.timeoutMs,
-          bodyTimeout: req.timeoutMs,
-          signal: AbortSignal.timeout(req.timeoutMs),
-        });
+        const response = await postWithTimeout(agent, req);
         const chunks: Buffer[] = [];
         let size = 0;
         for await (const chunk of response.body as AsyncIterable<Buffer>) {

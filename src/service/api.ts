@@ -14,7 +14,7 @@ import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../sto
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import type { Flow } from './flow.js';
 import type { Metrics } from './metrics.js';
-import { buildOpenApi, notifyOperation, type Operation } from './openapi-doc.js';
+import { buildOpenApi, commonOperations, notifyOperation, type Operation } from './openapi-doc.js';
 import { RejectionLimiter } from './rate-limit.js';
 
 /** The client's address from @hono/node-server's bindings (the socket), or 'unknown'. */
@@ -333,20 +333,7 @@ export function serviceOperations(notifyPath: string, returnPath: string): Opera
       summary: 'The store is reachable and migrated',
       responses: { '200': 'ready', '503': 'not ready, with the reason' },
     },
-    {
-      method: 'get',
-      path: '/metrics',
-      tag: 'health',
-      summary: 'Prometheus metrics (authnotify_*)',
-      responses: { '200': 'text exposition format' },
-    },
-    {
-      method: 'get',
-      path: '/openapi.json',
-      tag: 'health',
-      summary: 'This document',
-      responses: { '200': 'OpenAPI 3.1' },
-    },
+    ...commonOperations(),
     {
       method: 'get',
       path: '/api/v1/notifications',

@@ -107,3 +107,23 @@ export function notifyOperation(path: string): Operation {
     },
   };
 }
+
+/** /metrics and /openapi.json, served by the service and the sandbox alike. */
+export function commonOperations(): Operation[] {
+  return [
+    {
+      method: 'get',
+      path: '/metrics',
+      tag: 'health',
+      summary: 'Prometheus metrics (authnotify_*)',
+      responses: { '200': 'text exposition format' },
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'health',
+      summary: 'This document',
+      responses: { '200': 'OpenAPI 3.1' },
+    },
+  ];
+}

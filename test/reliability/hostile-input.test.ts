@@ -121,12 +121,12 @@ const path = fc.constantFrom(
   '/alipay/notify/authorization#frag',
   '/alipay/notify/authorization%00',
   '/%ZZ',
-  '/' + 'a'.repeat(2000),
+  `/${'a'.repeat(2000)}`,
 );
 const body = fc.oneof(
   fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
   fc.constant(Buffer.from('['.repeat(50_000))),
-  fc.constant(Buffer.from('{"a":' + '9'.repeat(5000) + '}')),
+  fc.constant(Buffer.from(`{"a":${'9'.repeat(5000)}}`)),
   fc.constant(
     Buffer.from(
       '{"authorizationNotifyType":"TOKEN_CANCELED","authorizationNotifyType":"TOKEN_CREATED","accessToken":"T","result":{"resultCode":"SUCCESS","resultStatus":"S"}}',
@@ -183,7 +183,7 @@ describe('hostile input on the notify endpoint', () => {
         'POST',
         '/alipay/notify/authorization',
         [['Content-Type', 'application/json']],
-        Buffer.from('{"x":"' + 'y'.repeat(50) + '"}'),
+        Buffer.from(`{"x":"${'y'.repeat(50)}"}`),
       );
       let i = 0;
       const timer = setInterval(() => {
