@@ -78,7 +78,8 @@ export function mountDashboard(
       ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a>
 <form method="post" action="/dashboard/logout" style="display:inline"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Sign out</button></form></nav>`
       : '';
-    return c.html(page(title, `${nav}${body}`, BANNER), status as 200);
+    // Operational data: never kept by browsers or proxies.
+    return c.html(page(title, `${nav}${body}`, BANNER), status as 200, { 'Cache-Control': 'no-store' });
   };
   const csrfOk = async (c: Context): Promise<boolean> => {
     const s = sessionOf(c);

@@ -4,6 +4,7 @@
  * with `await` inside BEGIN … COMMIT. Same statements, same order, same decision.
  */
 import { AuthNotifyError } from '../protocol/errors.js';
+import { uuidv7 } from '../protocol/ids.js';
 import {
   authorizationValues,
   patchAssignments,
@@ -159,6 +160,18 @@ export function* saveConsultSteps(
     consult.merchantReference,
     consult.createdAt,
     consult.expiresAt,
+  );
+  // The timeline starts with the consult.
+  yield* run(
+    SQL.insertTimeline,
+    uuidv7(consult.createdAt),
+    authorization.id,
+    'consult',
+    null,
+    authorization.status,
+    null,
+    null,
+    consult.createdAt,
   );
 }
 

@@ -56,22 +56,17 @@ async function shot(name: string) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Reloads until the selector's text matches (background delivery and processing take a moment). */
-async function until(url: string, selector: string, text: string, timeoutMs = 15_000) {
+/** Waits (bounded) until an API answer satisfies `ready`; background delivery and processing take a moment. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await page.goto(url);
-    const content =
-      (await page
-        .locator(selector)
-        .first()
-        .textContent()
-        .catch(() => '')) ?? '';
-    if (content.includes(text)) return;
-    if (Date.now() > deadline) throw new Error(`${selector} never showed ${text}; last: ${content}`);
-    await page.waitForTimeout(100);
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const admin = async (path: string) =>
+  (await fetch(`${dev.service}${path}`, { headers: { authorization: `Bearer ${dev.adminToken}` } })).json();
 
 describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
   it('connect → agree → ACTIVE; cancel in the wallet → CANCELED with the reason on the dashboard', async () => {
@@ -104,7 +99,13 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
     await page.goto(`${dev.service}/dashboard/authorizations`);
     const link = page.locator('tr td a').first();
     const href = (await link.getAttribute('href')) as string;
-    await until(`${dev.service}${href}`, '#status', 'CANCELED');
+    const id = href.split('/').pop() as string;
+    await until(
+      'the authorization to be CANCELED',
+      async () => ((await admin(`/api/v1/authorizations/${id}`)) as { status: string }).status === 'CANCELED',
+    );
+    await page.goto(`${dev.service}${href}`);
+    expect(await page.locator('#status').textContent()).toBe('CANCELED');
     expect(await page.locator('#reason').textContent()).toBe('switching to another wallet');
     await shot('07-dashboard-canceled');
   }, 60_000);
@@ -120,10 +121,13 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
     });
     expect(response.status).toBe(202);
     await until(
-      `${dev.service}/dashboard/inbox?status=QUARANTINED`,
-      'tr[data-status="QUARANTINED"]',
-      'QUARANTINED',
+      'the notification to be quarantined',
+      async () =>
+        ((await admin('/api/v1/notifications?status=QUARANTINED')) as { items: unknown[] }).items.length ===
+        1,
     );
+    await page.goto(`${dev.service}/dashboard/inbox?status=QUARANTINED`);
+    expect(await page.locator('tr[data-status="QUARANTINED"]').count()).toBe(1);
     await shot('08-inbox-quarantined');
     await page.click('tr[data-status="QUARANTINED"] button');
     await page.waitForURL(/flash=/);
@@ -144,7 +148,13 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
       body: JSON.stringify({ type: 'TOKEN_CANCELED', fields: { accessToken: 'T-browser-fault' } }),
     });
     const [id] = ((await sent.json()) as { deliveryIds: string[] }).deliveryIds;
-    await until(`${dev.sandbox}/sandbox/deliveries`, `tr[data-id="${id}"]`, 'ACKNOWLEDGED');
+    await until(
+      'the delivery to be acknowledged',
+      async () =>
+        ((await (await fetch(`${dev.sandbox}/sandbox/v1/deliveries/${id}`)).json()) as { status: string })
+          .status === 'ACKNOWLEDGED',
+    );
+    await page.goto(`${dev.sandbox}/sandbox/deliveries`);
     const row = (await page.locator(`tr[data-id="${id}"]`).textContent()) ?? '';
     expect(row).toContain('ACK_DROPPED_BY_FAULT');
     await shot('10-sandbox-deliveries');

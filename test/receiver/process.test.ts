@@ -72,6 +72,7 @@ describe('applying notifications to authorizations', () => {
     expect((await t.store.getAuthorization(id))?.status).toBe('CANCELED');
     const timeline = await t.store.timeline(id);
     expect(timeline.map((e) => `${e.from}->${e.to}`)).toEqual([
+      'null->PENDING',
       'PENDING->CODE_RECEIVED',
       'CODE_RECEIVED->ACTIVE',
       'ACTIVE->CANCELED',
@@ -191,7 +192,10 @@ describe('handlers', () => {
     expect(await t.receiver.drain()).toBe(1);
     expect(events).toEqual(['APPLIED']);
     expect((await t.store.getInbox(claimed?.id as string))?.status).toBe('PROCESSED');
-    expect((await t.store.timeline(id)).length).toBe(1);
+    expect((await t.store.timeline(id)).map((e) => e.kind)).toEqual([
+      'consult',
+      'token.created.notification',
+    ]);
   });
 
   it('unsubscribes', async () => {

@@ -247,6 +247,7 @@ export function runStoreContract(
       });
       const timeline = await store.timeline(a.id);
       expect(timeline).toMatchObject([
+        { kind: 'consult', from: null, to: 'PENDING', at: 1000 },
         { kind: 'authcode.redirect', from: 'PENDING', to: 'CODE_RECEIVED', at: 2000 },
       ]);
       // a stale version is a conflict and writes nothing
