@@ -5,11 +5,12 @@
  *   (c) `authnotify serve` on SQLite, and (d) on PostgreSQL,
  * each in its own process, in one run. Afterwards every acknowledged notification must be in the store.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { sign } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -20,6 +21,7 @@ const PATH = '/alipay/notify/authorization';
 const PRIVATE = join(ROOT, 'test/fixtures/keys/alipay-v1.private.pem');
 const PUBLIC = join(ROOT, 'test/fixtures/keys/alipay-v1.public.pem');
 const PG_URL = process.env.AUTHNOTIFY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const runFile = promisify(execFile);
 
 export interface WrkResult {
   requests: number;
@@ -104,26 +106,46 @@ export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-function wrk(url: string, file: string, seconds: number): WrkResult {
-  const out = execFileSync(
-    'wrk',
-    [
-      '-t1',
-      '-c50',
-      `-d${seconds}s`,
-      '--timeout',
-      '5s',
-      '-s',
-      join(ROOT, 'bench/wrk-requests.lua'),
-      url,
-      '--',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
-  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+/** Runs wrk with the pre-signed requests (one thread). */
+export async function wrk(url: string, file: string, seconds: number, connections = 50): Promise<WrkResult> {
+  const { stdout } = await runFile('wrk', [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    join(ROOT, 'bench/wrk-requests.lua'),
+    url,
+    '--',
+    file,
+  ]);
+  const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
   return JSON.parse(line) as WrkResult;
+}
+
+/** The arguments that start `authnotify serve` for a benchmark on the given database. */
+export function serveArgs(database: string): string[] {
+  return [
+    join(ROOT, 'dist/cli/main.js'),
+    'serve',
+    '--port',
+    '0',
+    '--database',
+    database,
+    '--client-id',
+    CLIENT_ID,
+    '--alipay-public-key',
+    `1=${PUBLIC}`,
+    '--json',
+    '--log-level',
+    'error',
+    '--admin-token',
+    'bench-admin-token-0123456789',
+    '--secret-key',
+    'b'.repeat(64),
+  ];
 }
 
 interface Row {
@@ -152,25 +174,6 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
   const rows: Row[] = [];
   const cli = join(ROOT, 'dist/cli/main.js');
   if (!existsSync(cli)) throw new Error('dist/ is missing: run npm run build first');
-  const serveArgs = (database: string) => [
-    cli,
-    'serve',
-    '--port',
-    '0',
-    '--database',
-    database,
-    '--client-id',
-    CLIENT_ID,
-    '--alipay-public-key',
-    `1=${PUBLIC}`,
-    '--json',
-    '--log-level',
-    'error',
-    '--admin-token',
-    'bench-admin-token-0123456789',
-    '--secret-key',
-    'b'.repeat(64),
-  ];
 
   const run = async (
     name: string,
@@ -179,7 +182,7 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     count: () => Promise<number | undefined>,
   ) => {
     const { child, url } = await start(command, args);
-    const result = wrk(url, file, seconds);
+    const result = await wrk(url, file, seconds);
     await stop(child);
     const stored = await count();
     rows.push({ name, result, stored });

@@ -4,34 +4,13 @@
  * On this 2-core machine the processes, wrk and PostgreSQL share the same two cores, so the figure shows
  * the cost of coordination more than the gain of a second machine.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
-import { requestsFile, start, stop, type WrkResult } from './receiver.js';
+import { requestsFile, serveArgs, start, stop, type WrkResult, wrk } from './receiver.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PG_URL = process.env.AUTHNOTIFY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const run = promisify(execFile);
-
-async function wrk(url: string, file: string, connections: number, seconds: number): Promise<WrkResult> {
-  const { stdout } = await run('wrk', [
-    '-t1',
-    `-c${connections}`,
-    `-d${seconds}s`,
-    '--timeout',
-    '5s',
-    '-s',
-    join(ROOT, 'bench/wrk-requests.lua'),
-    url,
-    '--',
-    file,
-  ]);
-  const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
-  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-  return JSON.parse(line) as WrkResult;
-}
 
 const rps = (r: WrkResult) => r.requests / (r.durationUs / 1e6);
 
@@ -51,29 +30,11 @@ export async function benchScaleOut(seconds = 6): Promise<void> {
     writeFileSync(path, `${half.join('\n')}\n`);
     return path;
   });
-  const serve = (schema: string) => [
-    join(ROOT, 'dist/cli/main.js'),
-    'serve',
-    '--port',
-    '0',
-    '--database',
-    `${PG_URL}?schema=${schema}`,
-    '--client-id',
-    'SANDBOX_BENCH',
-    '--alipay-public-key',
-    `1=${join(ROOT, 'test/fixtures/keys/alipay-v1.public.pem')}`,
-    '--json',
-    '--log-level',
-    'error',
-    '--admin-token',
-    'bench-admin-token-0123456789',
-    '--secret-key',
-    'b'.repeat(64),
-  ];
+  const serve = (schema: string) => serveArgs(`${PG_URL}?schema=${schema}`);
   const schemas = [`bench_one_${Date.now().toString(36)}`, `bench_two_${Date.now().toString(36)}`];
 
   const one = await start(process.execPath, serve(schemas[0] as string));
-  const single = await wrk(one.url, halves[0] as string, 50, seconds);
+  const single = await wrk(one.url, halves[0] as string, seconds, 50);
   await stop(one.child);
 
   const a = await start(process.execPath, serve(schemas[1] as string));

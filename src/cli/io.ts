@@ -34,3 +34,16 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
   };
 }
+
+/** Resolves after SIGTERM or SIGINT, once `close` has finished: long-running commands end gracefully. */
+export function runUntilSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      void close().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

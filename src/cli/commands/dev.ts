@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startDev } from '../../dev/dev.js';
 import { createLogger } from '../../service/logger.js';
-import { type CliContext, UsageError } from '../io.js';
+import { type CliContext, runUntilSignal, UsageError } from '../io.js';
 
 export function registerDev(program: Command, ctx: CliContext): void {
   program
@@ -33,14 +33,6 @@ export function registerDev(program: Command, ctx: CliContext): void {
           `\nauthnotify dev is running:\n  demo merchant  ${dev.demo}   ← open this, click "Connect Alipay"\n  service        ${dev.service}   (admin API token in ${f.dir}/service.db.admin-token)\n  sandbox        ${dev.sandbox}   (wallet account: ${dev.sandbox}/wallet/account)\nPress Ctrl-C to stop.\n`,
         );
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          void dev.close().then(resolve);
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
+      await runUntilSignal(() => dev.close());
     });
 }

@@ -3,7 +3,7 @@ import { parseDuration } from '../../protocol/schedule.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { parsePublicKeys } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
-import { type CliContext, UsageError } from '../io.js';
+import { type CliContext, runUntilSignal, UsageError } from '../io.js';
 
 interface SandboxFlags {
   port: string;
@@ -91,14 +91,6 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
         ctx.io.stdout(
           `Alipay sandbox on ${sandbox.url}\nAlipay public key for the merchant: ${sandbox.alipayPublicKey}\n`,
         );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          void sandbox.close().then(resolve);
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
+      await runUntilSignal(() => sandbox.close());
     });
 }

@@ -8,7 +8,7 @@ import { createMetrics } from '../../service/metrics.js';
 import { secretFromFileBesideDatabase } from '../../service/secret-file.js';
 import { startService } from '../../service/server.js';
 import { LATEST_SCHEMA_VERSION } from '../../store/schema.js';
-import type { CliContext } from '../io.js';
+import { type CliContext, runUntilSignal } from '../io.js';
 
 type ServeFlags = Partial<Record<keyof ServeSettings, unknown>> & {
   config?: string;
@@ -137,15 +137,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         );
         if (adminTokenFile) ctx.io.stdout(`admin API token is in ${adminTokenFile}\n`);
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          void service.close().then(resolve);
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
+      await runUntilSignal(() => service.close());
     });
 
   program
