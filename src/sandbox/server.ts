@@ -135,9 +135,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       ),
     ),
   );
-  app.get('/metrics', async (c) =>
-    c.text(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType }),
-  );
+  app.get('/metrics', async (c) => {
+    await metrics.collect(store).catch(() => undefined);
+    return c.text(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType });
+  });
   app.notFound((c) =>
     c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );

@@ -59,6 +59,12 @@ export function createMetrics(): Metrics {
     labelNames: ['status'],
     registers: [registry],
   });
+  const deliveries = new Gauge({
+    name: 'authnotify_deliveries',
+    help: 'Outbox deliveries by status (pending, exhausted, …)',
+    labelNames: ['status'],
+    registers: [registry],
+  });
   const clientCalls = new Counter({
     name: 'authnotify_client_calls_total',
     help: 'Calls to Alipay by API and resultStatus',
@@ -97,6 +103,7 @@ export function createMetrics(): Metrics {
     },
     async collect(store) {
       for (const [status, n] of Object.entries(await store.countInbox())) backlog.set({ status }, n);
+      for (const [status, n] of Object.entries(await store.countOutbox())) deliveries.set({ status }, n);
     },
     render: () => registry.metrics(),
   };

@@ -67,6 +67,7 @@ export const SQL = {
     leased_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'DELIVERING' AND run = ?`,
   getOutbox: 'SELECT * FROM outbox WHERE id = ?',
   listAttempts: 'SELECT * FROM outbox_attempts WHERE outbox_id = ? ORDER BY run, number',
+  countOutbox: 'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status',
   redeliverOutbox: `UPDATE outbox SET status = 'PENDING', run = run + 1, attempts = 0, next_attempt_at = ?, acknowledged_at = NULL,
     lease_owner = NULL, leased_until = NULL, updated_at = ? WHERE id = ? AND status <> 'DELIVERING' RETURNING *`,
   cancelOutbox: `UPDATE outbox SET status = 'CANCELED', next_attempt_at = NULL, updated_at = ?

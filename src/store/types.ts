@@ -352,6 +352,7 @@ export interface Store {
   getOutbox(id: string): Promise<OutboxRecord | undefined>;
   listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>>;
   listAttempts(outboxId: string): Promise<AttemptRecord[]>;
+  countOutbox(): Promise<Record<OutboxStatus, number>>;
   /** Starts a new run of deliveries now (any state but DELIVERING). */
   redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined>;
   /** Stops further deliveries (PENDING or EXHAUSTED rows). */

@@ -438,6 +438,16 @@ describe('sandbox: faults toward the merchant', () => {
     expect(second).toMatchObject({ signed: true, json: { result: { resultStatus: 'S' } } });
   });
 
+  it('exposes deliveries by status and attempts by verdict on /metrics', async () => {
+    await setFaults({ dropAcks: 1 });
+    await send();
+    await deliverAll();
+    const text = await (await fetch(`${sandbox.url}/metrics`)).text();
+    expect(text).toContain('authnotify_deliveries{status="PENDING"} 1');
+    expect(text).toContain('authnotify_sender_attempts_total{verdict="ACK_DROPPED_BY_FAULT"} 1');
+    expect(text).toMatch(/authnotify_sender_schedule_lateness_seconds_count 1/);
+  });
+
   it('redelivers by hand and lists deliveries; refuses bad control requests', async () => {
     const [id] = await send();
     await deliverAll();

@@ -66,7 +66,7 @@ import type {
   Store,
   TimelineEntry,
 } from '../types.js';
-import { INBOX_STATUSES } from '../types.js';
+import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -332,6 +332,13 @@ export class PostgresStore implements Store {
     return (await this.#query('list delivery attempts', SQL.listAttempts, [outboxId])).rows.map(
       toAttemptRecord,
     );
+  }
+
+  async countOutbox(): Promise<Record<OutboxStatus, number>> {
+    const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
+    for (const r of (await this.#query('count deliveries', SQL.countOutbox)).rows)
+      counts[r.status as OutboxStatus] = Number(r.n);
+    return counts;
   }
 
   async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {

@@ -60,7 +60,7 @@ import type {
   Store,
   TimelineEntry,
 } from '../types.js';
-import { INBOX_STATUSES } from '../types.js';
+import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
 import { GroupCommit } from './group-commit.js';
 
 export interface SqliteStoreOptions {
@@ -356,6 +356,15 @@ export class SqliteStore implements Store {
     return this.#run('list delivery attempts', () =>
       (this.#prepare(SQL.listAttempts).all(outboxId) as Row[]).map(toAttemptRecord),
     );
+  }
+
+  async countOutbox(): Promise<Record<OutboxStatus, number>> {
+    return this.#run('count deliveries', () => {
+      const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
+      for (const r of this.#prepare(SQL.countOutbox).all() as { status: OutboxStatus; n: number }[])
+        counts[r.status] = r.n;
+      return counts;
+    });
   }
 
   async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
