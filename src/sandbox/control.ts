@@ -210,7 +210,18 @@ ${field('corruptSignatures', 'corrupt signatures')} ${field('oldRequestTimes', '
   app.post('/sandbox/deliveries/:id/redeliver', async (c) => {
     if (!(await formOk(c)))
       return c.html(page('Refused', '<h1>Refused: the form did not carry this page’s token</h1>'), 403);
-    await sender.redeliver(c.req.param('id')).catch(() => undefined);
+    try {
+      await sender.redeliver(c.req.param('id'));
+    } catch (error) {
+      if (!(error instanceof AuthNotifyError)) throw error;
+      return c.html(
+        page(
+          'Not redelivered',
+          `<h1>Not redelivered</h1><p>${escapeHtml(error.code)}: ${escapeHtml(error.message)}</p>`,
+        ),
+        error.status as 400 | 404 | 409,
+      );
+    }
     return c.redirect('/sandbox/deliveries', 303);
   });
 }

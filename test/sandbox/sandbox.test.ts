@@ -470,4 +470,18 @@ describe('sandbox: faults toward the merchant', () => {
     expect(badSend.status).toBe(400);
     expect(await (await fetch(`${sandbox.url}/sandbox/deliveries`)).text()).toContain('ACKNOWLEDGED');
   });
+
+  it('shows why the deliveries page could not redeliver instead of redirecting as if it had', async () => {
+    const html = await (await fetch(`${sandbox.url}/sandbox/deliveries`)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+    expect(csrf).toBeDefined();
+    const response = await fetch(`${sandbox.url}/sandbox/deliveries/nope/redeliver`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf as string)}`,
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain('Not redelivered');
+  });
 });
