@@ -154,7 +154,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   where.url = url;
   const refreshTimer = flow
     ? setInterval(
-        () => void flow.refreshDue().catch(() => undefined),
+        () =>
+          void flow
+            .refreshDue()
+            .catch((error: unknown) =>
+              logger.warn(
+                { err: (error as Error).message },
+                'token refresh sweep failed; will retry next interval',
+              ),
+            ),
         flowOptions?.refreshIntervalMs ?? 60_000,
       )
     : undefined;
