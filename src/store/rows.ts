@@ -27,6 +27,19 @@ function bytes(v: unknown): Uint8Array {
   throw new Error('expected bytes');
 }
 
+/**
+ * Turns `SELECT status, COUNT(*) AS n … GROUP BY status` rows into a count for every status, zero where a
+ * status has no rows (so a gauge drops back to 0 instead of keeping its last value).
+ */
+export function countsByStatus<S extends string>(
+  statuses: readonly S[],
+  rows: Iterable<Row>,
+): Record<S, number> {
+  const counts = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<S, number>;
+  for (const r of rows) counts[r.status as S] = num(r.n);
+  return counts;
+}
+
 export function toInboxRecord(r: Row): InboxRecord {
   return {
     id: String(r.id),

@@ -20,6 +20,7 @@ import {
   saveConsultSteps,
 } from '../apply-event.js';
 import {
+  countsByStatus,
   decodeCursor,
   encodeCursor,
   page,
@@ -256,10 +257,7 @@ export class PostgresStore implements Store {
   }
 
   async countInbox(): Promise<Record<InboxStatus, number>> {
-    const counts = Object.fromEntries(INBOX_STATUSES.map((s) => [s, 0])) as Record<InboxStatus, number>;
-    for (const r of (await this.#query('count the inbox', SQL.countInbox)).rows)
-      counts[r.status as InboxStatus] = Number(r.n);
-    return counts;
+    return countsByStatus(INBOX_STATUSES, (await this.#query('count the inbox', SQL.countInbox)).rows);
   }
 
   applyEvent(
@@ -335,10 +333,7 @@ export class PostgresStore implements Store {
   }
 
   async countOutbox(): Promise<Record<OutboxStatus, number>> {
-    const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
-    for (const r of (await this.#query('count deliveries', SQL.countOutbox)).rows)
-      counts[r.status as OutboxStatus] = Number(r.n);
-    return counts;
+    return countsByStatus(OUTBOX_STATUSES, (await this.#query('count deliveries', SQL.countOutbox)).rows);
   }
 
   async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {

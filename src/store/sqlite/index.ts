@@ -18,6 +18,7 @@ import {
   saveConsultSteps,
 } from '../apply-event.js';
 import {
+  countsByStatus,
   decodeCursor,
   encodeCursor,
   page,
@@ -257,13 +258,9 @@ export class SqliteStore implements Store {
   }
 
   async countInbox(): Promise<Record<InboxStatus, number>> {
-    return this.#run('count the inbox', () => {
-      const counts = Object.fromEntries(INBOX_STATUSES.map((s) => [s, 0])) as Record<InboxStatus, number>;
-      for (const r of this.#prepare(SQL.countInbox).all() as { status: InboxStatus; n: number }[]) {
-        counts[r.status] = r.n;
-      }
-      return counts;
-    });
+    return this.#run('count the inbox', () =>
+      countsByStatus(INBOX_STATUSES, this.#prepare(SQL.countInbox).all() as Row[]),
+    );
   }
 
   async applyEvent(
@@ -359,12 +356,9 @@ export class SqliteStore implements Store {
   }
 
   async countOutbox(): Promise<Record<OutboxStatus, number>> {
-    return this.#run('count deliveries', () => {
-      const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
-      for (const r of this.#prepare(SQL.countOutbox).all() as { status: OutboxStatus; n: number }[])
-        counts[r.status] = r.n;
-      return counts;
-    });
+    return this.#run('count deliveries', () =>
+      countsByStatus(OUTBOX_STATUSES, this.#prepare(SQL.countOutbox).all() as Row[]),
+    );
   }
 
   async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
