@@ -21,6 +21,27 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * Reads a `--port` flag. `max` is lower for commands that also bind the ports after it.
+ * @example const port = portFlag(flags.port); // throws UsageError for "http" or "70000"
+ */
+export function portFlag(text: string, max = 65535): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > max)
+    throw new UsageError(`--port "${text}" is not a usable port (0 to ${max})`);
+  return port;
+}
+
+/**
+ * Reads a `--time-scale` flag: how many times faster than real time the retry schedule runs.
+ * @example const timeScale = timeScaleFlag(flags.timeScale); // "60" -> 60; "0" throws UsageError
+ */
+export function timeScaleFlag(text: string): number {
+  const timeScale = Number(text);
+  if (!(timeScale > 0)) throw new UsageError(`--time-scale "${text}" must be a positive number`);
+  return timeScale;
+}
+
 export function processIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startDev } from '../../dev/dev.js';
 import { createLogger } from '../../service/logger.js';
-import { type CliContext, runUntilSignal, UsageError } from '../io.js';
+import { type CliContext, portFlag, runUntilSignal, timeScaleFlag } from '../io.js';
 
 export function registerDev(program: Command, ctx: CliContext): void {
   program
@@ -13,11 +13,8 @@ export function registerDev(program: Command, ctx: CliContext): void {
     .option('--time-scale <n>', 'compress the notification retry schedule', '60')
     .option('--json', 'print one JSON line with the URLs and admin token once ready')
     .action(async (f: { port: string; host: string; dir: string; timeScale: string; json?: boolean }) => {
-      const port = Number(f.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65533)
-        throw new UsageError(`--port "${f.port}" is not a usable port`);
-      const timeScale = Number(f.timeScale);
-      if (!(timeScale > 0)) throw new UsageError(`--time-scale "${f.timeScale}" must be a positive number`);
+      const port = portFlag(f.port, 65533);
+      const timeScale = timeScaleFlag(f.timeScale);
       const logger = createLogger({
         format: 'pretty',
         level: f.json ? 'warn' : 'info',

@@ -3,7 +3,7 @@ import { parseDuration } from '../../protocol/schedule.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { parsePublicKeys } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
-import { type CliContext, runUntilSignal, UsageError } from '../io.js';
+import { type CliContext, portFlag, runUntilSignal, timeScaleFlag, UsageError } from '../io.js';
 
 interface SandboxFlags {
   port: string;
@@ -47,11 +47,8 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
     .option('--log-format <format>', 'json or pretty', 'pretty')
     .option('--json', 'print one JSON line with the URL and the Alipay public key once listening')
     .action(async (f: SandboxFlags) => {
-      const port = Number(f.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new UsageError(`--port "${f.port}" is not a port number`);
-      const timeScale = Number(f.timeScale);
-      if (!(timeScale > 0)) throw new UsageError(`--time-scale "${f.timeScale}" must be a positive number`);
+      const port = portFlag(f.port);
+      const timeScale = timeScaleFlag(f.timeScale);
       if (f.notifyUrl) {
         try {
           new URL(f.notifyUrl);

@@ -10,7 +10,7 @@ import { parseDuration, parseSchedule } from '../../protocol/schedule.js';
 import { createSender } from '../../sender/sender.js';
 import { createSqliteStore } from '../../store/sqlite/index.js';
 import type { AttemptRecord, OutboxNext } from '../../store/types.js';
-import { type CliContext, EXIT, UsageError } from '../io.js';
+import { type CliContext, EXIT, timeScaleFlag, UsageError } from '../io.js';
 
 interface SendFlags {
   to: string;
@@ -95,8 +95,7 @@ export function registerSend(program: Command, ctx: CliContext): void {
       if (!(NOTIFY_TYPES as readonly string[]).includes(type)) {
         throw new UsageError(`"${type}" is not a notification type; use ${NOTIFY_TYPES.join(', ')}`);
       }
-      const timeScale = Number(f.timeScale);
-      if (!(timeScale > 0)) throw new UsageError(`--time-scale "${f.timeScale}" must be a positive number`);
+      const timeScale = timeScaleFlag(f.timeScale);
       let schedule: ReturnType<typeof parseSchedule>;
       let timeoutMs: number;
       try {
