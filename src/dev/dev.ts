@@ -10,7 +10,7 @@ import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import type { Logger } from '../receiver/ports.js';
 import { loadOrCreateKeyPair } from '../sandbox/keys.js';
 import { startSandbox } from '../sandbox/server.js';
-import { secretFromFileBesideDatabase } from '../service/secret-file.js';
+import { ADMIN_TOKEN, SECRET_KEY, secretFromFileBesideDatabase } from '../service/secret-file.js';
 import { startService } from '../service/server.js';
 import { createSqliteStore } from '../store/sqlite/index.js';
 import { createDemoServer } from './demo-page.js';
@@ -44,16 +44,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   const next = (n: number) => (options.port === 0 ? 0 : options.port + n);
   const servicePath = join(dir, 'service.db');
   const spec = { kind: 'sqlite', path: servicePath } as const;
-  const secretKey = secretFromFileBesideDatabase(
-    { name: 'the secret key', env: 'AUTHNOTIFY_SECRET_KEY', suffix: '.secret-key', bytes: 32 },
-    spec,
-    options.logger,
-  );
-  const adminToken = secretFromFileBesideDatabase(
-    { name: 'the admin token', env: 'AUTHNOTIFY_ADMIN_TOKEN', suffix: '.admin-token', bytes: 24 },
-    spec,
-    options.logger,
-  );
+  const secretKey = secretFromFileBesideDatabase(SECRET_KEY, spec, options.logger);
+  const adminToken = secretFromFileBesideDatabase(ADMIN_TOKEN, spec, options.logger);
 
   // The service's URL is needed by the sandbox (notify URL) and vice versa (API endpoint): start the
   // sandbox first on its port, then the service, then tell the sandbox where to notify.

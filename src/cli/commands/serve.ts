@@ -5,7 +5,12 @@ import { resolveServeSettings, type ServeSettings } from '../../service/config.j
 import { describeDatabase, openStore, parseDatabase } from '../../service/database.js';
 import { createLogger } from '../../service/logger.js';
 import { createMetrics } from '../../service/metrics.js';
-import { secretFromFileBesideDatabase } from '../../service/secret-file.js';
+import {
+  ADMIN_TOKEN,
+  SECRET_KEY,
+  secretFile,
+  secretFromFileBesideDatabase,
+} from '../../service/secret-file.js';
 import { startService } from '../../service/server.js';
 import { LATEST_SCHEMA_VERSION } from '../../store/schema.js';
 import { type CliContext, runUntilSignal } from '../io.js';
@@ -73,23 +78,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
         write: (line) => ctx.io.stderr(line),
       });
       const spec = parseDatabase(settings.database);
-      const secretKey =
-        settings.secretKey ??
-        secretFromFileBesideDatabase(
-          { name: 'the secret key', env: 'AUTHNOTIFY_SECRET_KEY', suffix: '.secret-key', bytes: 32 },
-          spec,
-          logger,
-        );
-      const generatedTokenFile =
-        spec.kind === 'sqlite' && spec.path !== ':memory:' ? `${spec.path}.admin-token` : undefined;
-      const adminTokenFile = settings.adminToken === undefined ? generatedTokenFile : undefined;
-      const adminToken =
-        settings.adminToken ??
-        secretFromFileBesideDatabase(
-          { name: 'the admin token', env: 'AUTHNOTIFY_ADMIN_TOKEN', suffix: '.admin-token', bytes: 24 },
-          spec,
-          logger,
-        );
+      const secretKey = settings.secretKey ?? secretFromFileBesideDatabase(SECRET_KEY, spec, logger);
+      const adminTokenFile = settings.adminToken === undefined ? secretFile(ADMIN_TOKEN, spec) : undefined;
+      const adminToken = settings.adminToken ?? secretFromFileBesideDatabase(ADMIN_TOKEN, spec, logger);
       const metrics = createMetrics();
       const store = await openStore(spec, { onBatch: metrics.onBatch });
       const client =
