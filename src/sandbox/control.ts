@@ -8,6 +8,7 @@ import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { escapeHtml, page } from '../service/html.js';
+import { describeIssues, readJsonBody } from '../service/json-body.js';
 import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
 import { FaultSettingsSchema } from './faults.js';
@@ -48,21 +49,9 @@ export function mountControl(app: Hono, ctx: SandboxContext): void {
   const { sender, faults, state, config } = ctx;
 
   app.post('/sandbox/v1/notifications', async (c) => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      return err(c, 400, 'PARAM_ILLEGAL', 'the body is not JSON');
-    }
-    const parsed = SendRequest.safeParse(json);
-    if (!parsed.success)
-      return err(
-        c,
-        400,
-        'PARAM_ILLEGAL',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    const r = parsed.data;
+    const body = await readJsonBody(c, SendRequest);
+    if (!body.ok) return err(c, 400, 'PARAM_ILLEGAL', body.message);
+    const r = body.data;
     if (!r.to && !config.notifyUrl)
       return err(c, 400, 'PARAM_ILLEGAL', 'no notify URL: give "to" or start the sandbox with --notify-url');
     let content: Record<string, unknown> | string;
@@ -122,21 +111,9 @@ export function mountControl(app: Hono, ctx: SandboxContext): void {
 
   app.get('/sandbox/v1/faults', (c) => c.json(faults.settings));
   app.put('/sandbox/v1/faults', async (c) => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      return err(c, 400, 'PARAM_ILLEGAL', 'the body is not JSON');
-    }
-    const parsed = FaultSettingsSchema.partial().safeParse(json);
-    if (!parsed.success)
-      return err(
-        c,
-        400,
-        'PARAM_ILLEGAL',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    return c.json(faults.set(parsed.data as Partial<typeof faults.settings>));
+    const body = await readJsonBody(c, FaultSettingsSchema.partial());
+    if (!body.ok) return err(c, 400, 'PARAM_ILLEGAL', body.message);
+    return c.json(faults.set(body.data as Partial<typeof faults.settings>));
   });
   app.delete('/sandbox/v1/faults', (c) => {
     faults.reset();
@@ -197,10 +174,7 @@ ${field('corruptSignatures', 'corrupt signatures')} ${field('oldRequestTimes', '
     const parsed = FaultSettingsSchema.partial().safeParse(patch);
     if (!parsed.success)
       return c.html(
-        page(
-          'Invalid',
-          `<h1>Invalid faults</h1><p>${escapeHtml(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))}</p>`,
-        ),
+        page('Invalid', `<h1>Invalid faults</h1><p>${escapeHtml(describeIssues(parsed.error))}</p>`),
         400,
       );
     faults.set(parsed.data as Partial<typeof faults.settings>);

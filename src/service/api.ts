@@ -13,6 +13,7 @@ import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import type { Flow } from './flow.js';
+import { readJsonBody } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { buildOpenApi, commonOperations, notifyOperation, type Operation } from './openapi-doc.js';
 import { RejectionLimiter } from './rate-limit.js';
@@ -246,20 +247,9 @@ export function createApi(options: ApiOptions): Hono {
 
   app.post('/api/v1/authorizations', async (c) => {
     if (!flow) return noFlow();
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      throw new AuthNotifyError('PARAM_ILLEGAL', 'the body is not JSON');
-    }
-    const parsed = StartAuthorizationBody.safeParse(json);
-    if (!parsed.success) {
-      throw new AuthNotifyError(
-        'PARAM_ILLEGAL',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    }
-    return c.json(await flow.start(parsed.data), 201);
+    const body = await readJsonBody(c, StartAuthorizationBody);
+    if (!body.ok) throw new AuthNotifyError('PARAM_ILLEGAL', body.message);
+    return c.json(await flow.start(body.data), 201);
   });
 
   app.post('/api/v1/authorizations/:id/revoke', async (c) => {
