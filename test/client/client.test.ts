@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AlipayClient, type AlipayClientOptions, createAlipayClient } from '../../src/client/client.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID } from '../helpers/receiver.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: RunningSandbox;
 let client: AlipayClient;
@@ -25,15 +23,7 @@ async function makeClient(extra: Partial<AlipayClientOptions> = {}) {
 
 beforeEach(async () => {
   sleeps.length = 0;
-  const dir = mkdtempSync(join(tmpdir(), 'authnotify-client-'));
-  sandbox = await startSandbox({
-    port: 0,
-    database: join(dir, 's.db'),
-    keysDir: join(dir, 'keys'),
-    clientId: CLIENT_ID,
-    merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
-    deliver: false,
-  });
+  sandbox = await startTestSandbox();
   client = await makeClient();
 });
 afterEach(async () => {

@@ -6,11 +6,12 @@ import { createAlipayClient } from '../../src/client/client.js';
 import { ManualClock } from '../../src/protocol/clock.js';
 import type { AuthorizationView } from '../../src/receiver/handlers.js';
 import { silentLogger } from '../../src/receiver/ports.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { type RunningService, startService } from '../../src/service/server.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, SECRET, START } from '../helpers/receiver.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 
 const ADMIN = 'flow-admin-token-0123456789abcdef';
 let clock: ManualClock;
@@ -22,16 +23,7 @@ beforeEach(async () => {
   clock = new ManualClock(START);
   events.length = 0;
   const dir = mkdtempSync(join(tmpdir(), 'authnotify-flow-'));
-  sandbox = await startSandbox({
-    port: 0,
-    database: join(dir, 'sandbox.db'),
-    keysDir: join(dir, 'keys'),
-    clientId: CLIENT_ID,
-    merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
-    accessTokenTtlMs: 10 * 60_000,
-    clock,
-    deliver: false,
-  });
+  sandbox = await startTestSandbox({ accessTokenTtlMs: 10 * 60_000, clock });
   const client = await createAlipayClient({
     clientId: CLIENT_ID,
     merchantPrivateKey: fixtureText('keys/alipay-v2.private.pem'),

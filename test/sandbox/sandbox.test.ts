@@ -1,8 +1,5 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toNodeHandler } from '../../src/adapters/node-http.js';
 import { ManualClock } from '../../src/protocol/clock.js';
@@ -14,10 +11,11 @@ import {
   verifyMessage,
 } from '../../src/protocol/index.js';
 import type { CryptoKey } from '../../src/protocol/web-crypto.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { newAuthorization } from '../../src/store/authorization.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, START, type TestReceiver, testReceiver } from '../helpers/receiver.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 
 /** What the tests read from API answers (a cast of parsed JSON; assertions check the values). */
 interface ApiJson {
@@ -40,17 +38,7 @@ let merchantKey: CryptoKey;
 beforeEach(async () => {
   clock = new ManualClock(START);
   merchantKey = await importPrivateKey(fixtureText('keys/alipay-v2.private.pem'));
-  const dir = mkdtempSync(join(tmpdir(), 'authnotify-sandbox-'));
-  sandbox = await startSandbox({
-    port: 0,
-    database: join(dir, 'sandbox.db'),
-    keysDir: join(dir, 'keys'),
-    clientId: CLIENT_ID,
-    merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
-    timeScale: 1,
-    clock,
-    deliver: false,
-  });
+  sandbox = await startTestSandbox({ timeScale: 1, clock });
   // The merchant trusts the sandbox's key, as it would Alipay's.
   merchant = await testReceiver({ alipayPublicKeys: { '1': sandbox.alipayPublicKey }, clock });
   merchantServer = createServer(toNodeHandler(merchant.receiver));
@@ -273,18 +261,7 @@ describe('sandbox: the authorization flow against a real receiver', () => {
   });
 
   it('sends TOKEN_CANCELED on revoke when configured to', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'authnotify-sandbox-revoke-'));
-    const other = await startSandbox({
-      port: 0,
-      database: join(dir, 's.db'),
-      keysDir: join(dir, 'keys'),
-      clientId: CLIENT_ID,
-      merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
-      revokeNotifies: true,
-      notifyUrl,
-      clock,
-      deliver: false,
-    });
+    const other = await startTestSandbox({ revokeNotifies: true, notifyUrl, clock });
     try {
       const previous = sandbox;
       sandbox = other;

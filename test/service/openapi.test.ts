@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/server.js';
 import { createApi } from '../../src/service/api.js';
-import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, testReceiver } from '../helpers/receiver.js';
+import { testReceiver } from '../helpers/receiver.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 
 type Doc = {
   openapi: string;
@@ -49,15 +45,7 @@ describe('OpenAPI documents describe every route', () => {
   });
 
   it('sandbox: the Alipay API (both prefixes) and the control API', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'authnotify-openapi-'));
-    const sandbox = await startSandbox({
-      port: 0,
-      database: join(dir, 's.db'),
-      keysDir: join(dir, 'k'),
-      clientId: CLIENT_ID,
-      merchantPublicKeys: { '1': fixtureText('keys/alipay-v2.public.pem') },
-      deliver: false,
-    });
+    const sandbox = await startTestSandbox();
     try {
       const doc = (await (await fetch(`${sandbox.url}/openapi.json`)).json()) as Doc;
       const ui = (p: string) =>
