@@ -5,13 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAlipayClient } from '../../src/client/client.js';
 import { ManualClock } from '../../src/protocol/clock.js';
 import type { AuthorizationView } from '../../src/receiver/handlers.js';
-import { silentLogger } from '../../src/receiver/ports.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
-import { type RunningService, startService } from '../../src/service/server.js';
+import type { RunningService } from '../../src/service/server.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, SECRET, START } from '../helpers/receiver.js';
+import { CLIENT_ID, START } from '../helpers/receiver.js';
 import { startTestSandbox } from '../helpers/sandbox.js';
+import { startTestService } from '../helpers/service.js';
 
 const ADMIN = 'flow-admin-token-0123456789abcdef';
 let clock: ManualClock;
@@ -33,18 +33,11 @@ beforeEach(async () => {
     clock,
     sleep: async () => undefined,
   });
-  service = await startService({
-    host: '127.0.0.1',
-    port: 0,
+  service = await startTestService({
     store: await createSqliteStore({ path: join(dir, 'service.db') }),
-    clientId: CLIENT_ID,
     alipayPublicKeys: { '1': sandbox.alipayPublicKey },
-    secretKey: SECRET,
     adminToken: ADMIN,
-    notifyPath: '/alipay/notify/authorization',
-    logger: silentLogger,
     clock,
-    process: false,
     flow: { client, refreshMarginMs: 5 * 60_000, refreshIntervalMs: 3_600_000 },
   });
   service.flow?.on('authorization.*', (a: AuthorizationView) => void events.push(a.status));

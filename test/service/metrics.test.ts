@@ -1,29 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/receiver/ports.js';
 import { createMetrics } from '../../src/service/metrics.js';
-import { startService } from '../../src/service/server.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, OK, SECRET } from '../helpers/receiver.js';
+import { CLIENT_ID, OK } from '../helpers/receiver.js';
+import { startTestService } from '../helpers/service.js';
 
 describe('/metrics', () => {
   it('counts notifications by outcome and rejections by code, with every name prefixed authnotify_', async () => {
     const metrics = createMetrics();
     const store = await createSqliteStore({ path: ':memory:', onBatch: metrics.onBatch });
-    const service = await startService({
-      host: '127.0.0.1',
-      port: 0,
-      store,
-      clientId: CLIENT_ID,
-      alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
-      secretKey: SECRET,
-      adminToken: 'metrics-admin-token-0123456789',
-      notifyPath: '/alipay/notify/authorization',
-      logger: silentLogger,
-      process: false,
-      metrics,
-    });
+    const service = await startTestService({ store, adminToken: 'metrics-admin-token-0123456789', metrics });
     try {
       const s = await signNotification({
         notification: { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-m', result: OK },

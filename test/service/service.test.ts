@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/protocol/clock.js';
-import { silentLogger } from '../../src/receiver/ports.js';
 import { resolveServeSettings } from '../../src/service/config.js';
 import { parseDatabase } from '../../src/service/database.js';
 import { createLogger } from '../../src/service/logger.js';
-import { type RunningService, startService } from '../../src/service/server.js';
+import type { RunningService } from '../../src/service/server.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/schema.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
@@ -17,7 +16,8 @@ import { signNotification } from '../../src/testing/index.js';
 import { cli } from '../helpers/cli.js';
 import { FIXTURES, fixtureText } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
-import { CLIENT_ID, OK, SECRET, START } from '../helpers/receiver.js';
+import { CLIENT_ID, OK, START } from '../helpers/receiver.js';
+import { startTestService } from '../helpers/service.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const schema = freshSchema('authnotify_svc');
@@ -36,19 +36,7 @@ describe.each(stores)('authnotify service on %s', (_name, open, skip) => {
   beforeAll(async () => {
     if (skip) return;
     clock = new ManualClock(START);
-    service = await startService({
-      host: '127.0.0.1',
-      port: 0,
-      store: await open(),
-      clientId: CLIENT_ID,
-      alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
-      secretKey: SECRET,
-      adminToken: ADMIN,
-      notifyPath: '/alipay/notify/authorization',
-      logger: silentLogger,
-      clock,
-      process: false,
-    });
+    service = await startTestService({ store: await open(), adminToken: ADMIN, clock });
   });
   afterAll(async () => {
     await service?.close();
@@ -309,18 +297,7 @@ describe('authnotify serve and migrate (CLI)', () => {
 describe('admin API brute force', () => {
   it('refuses a source after 20 failed authentications in a minute, and lets the right token through before that', async () => {
     const store = await createSqliteStore({ path: ':memory:' });
-    const service = await startService({
-      host: '127.0.0.1',
-      port: 0,
-      store,
-      clientId: CLIENT_ID,
-      alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
-      secretKey: SECRET,
-      adminToken: ADMIN,
-      notifyPath: '/alipay/notify/authorization',
-      logger: silentLogger,
-      process: false,
-    });
+    const service = await startTestService({ store, adminToken: ADMIN });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 22; i++) {
