@@ -93,44 +93,27 @@ describe('authnotify send', () => {
     expect(lines[3]).toBe('not acknowledged after 3 attempt(s)');
   });
 
+  // A command line that would send, so each case shows only what it breaks.
+  const toNowhere = (...flags: string[]) => [
+    'send',
+    'TOKEN_CANCELED',
+    '--to',
+    'http://127.0.0.1:1/',
+    '--client-id',
+    'C',
+    '--private-key',
+    key,
+    ...flags,
+  ];
+
   it.each([
     [
       'an unknown type',
       ['send', 'TOKEN_REFRESHED', '--to', 'http://127.0.0.1:1/', '--client-id', 'C', '--private-key', key],
       /not a notification type/,
     ],
-    [
-      'a bad schedule',
-      [
-        'send',
-        'TOKEN_CANCELED',
-        '--to',
-        'http://127.0.0.1:1/',
-        '--client-id',
-        'C',
-        '--private-key',
-        key,
-        '--schedule',
-        '2 minutes',
-      ],
-      /not a duration/,
-    ],
-    [
-      'a bad time scale',
-      [
-        'send',
-        'TOKEN_CANCELED',
-        '--to',
-        'http://127.0.0.1:1/',
-        '--client-id',
-        'C',
-        '--private-key',
-        key,
-        '--time-scale',
-        '0',
-      ],
-      /must be a positive number/,
-    ],
+    ['a bad schedule', toNowhere('--schedule', '2 minutes'), /not a duration/],
+    ['a bad time scale', toNowhere('--time-scale', '0'), /must be a positive number/],
     [
       'a public key to sign with',
       [
