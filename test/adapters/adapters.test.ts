@@ -15,9 +15,7 @@ import { honoHandler } from '../../src/adapters/hono.js';
 import { nextRouteHandlers } from '../../src/adapters/nextjs.js';
 import { sendWebResponse, toNodeHandler, toWebRequest } from '../../src/adapters/node-http.js';
 import type { Receiver } from '../../src/receiver/receiver.js';
-import { signNotification } from '../../src/testing/index.js';
-import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, OK, testReceiver } from '../helpers/receiver.js';
+import { CLIENT_ID, OK, signAsFixtureAlipay, testReceiver } from '../helpers/receiver.js';
 
 const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}';
 const PATH = '/alipay/notify/authorization';
@@ -112,12 +110,7 @@ describe.each(adapters)('adapter contract: %s', (_name, start) => {
   }
 
   it('delivers the exact raw bytes and acknowledges', async () => {
-    const signed = await signNotification({
-      notification: chinese,
-      clientId: CLIENT_ID,
-      privateKey: fixtureText('keys/alipay-v1.private.pem'),
-      now: t.clock.now(),
-    });
+    const signed = await signAsFixtureAlipay(chinese, { now: t.clock.now() });
     const answer = await post(signed.body, signed.headers);
     expect(answer).toEqual({ status: 200, type: 'application/json; charset=UTF-8', text: ACK });
     const [row] = (await t.store.listInbox({ limit: 1 })).items;
@@ -128,13 +121,10 @@ describe.each(adapters)('adapter contract: %s', (_name, start) => {
 
   it('verifies a path with a query string as sent', async () => {
     const path = `${PATH}?tenant=a%2Fb&x=1`;
-    const signed = await signNotification({
-      notification: { ...JSON.parse(chinese), accessToken: 'T-query' },
-      path,
-      clientId: CLIENT_ID,
-      privateKey: fixtureText('keys/alipay-v1.private.pem'),
-      now: t.clock.now(),
-    });
+    const signed = await signAsFixtureAlipay(
+      { ...JSON.parse(chinese), accessToken: 'T-query' },
+      { path, now: t.clock.now() },
+    );
     expect((await post(signed.body, signed.headers, path)).status).toBe(200);
   });
 
@@ -174,12 +164,7 @@ describe('Express with express.json() in front', () => {
     app.post(PATH, expressHandler(t.receiver));
     const running = await listen(createServer(app));
     try {
-      const signed = await signNotification({
-        notification: chinese,
-        clientId: CLIENT_ID,
-        privateKey: fixtureText('keys/alipay-v1.private.pem'),
-        now: t.clock.now(),
-      });
+      const signed = await signAsFixtureAlipay(chinese, { now: t.clock.now() });
       const response = await fetch(`${running.url}${PATH}`, {
         method: 'POST',
         headers: signed.headers,
@@ -200,12 +185,7 @@ describe('Express with express.json() in front', () => {
     app.post(PATH, express.raw({ type: 'application/json' }), expressHandler(t.receiver));
     const running = await listen(createServer(app));
     try {
-      const signed = await signNotification({
-        notification: chinese,
-        clientId: CLIENT_ID,
-        privateKey: fixtureText('keys/alipay-v1.private.pem'),
-        now: t.clock.now(),
-      });
+      const signed = await signAsFixtureAlipay(chinese, { now: t.clock.now() });
       const response = await fetch(`${running.url}${PATH}`, {
         method: 'POST',
         headers: signed.headers,

@@ -2,7 +2,12 @@ import { ManualClock } from '../../src/protocol/clock.js';
 import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver/receiver.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
-import { signNotification, toRequest } from '../../src/testing/index.js';
+import {
+  type SignedNotification,
+  type SignNotificationInput,
+  signNotification,
+  toRequest,
+} from '../../src/testing/index.js';
 import { fixtureText } from './fixtures.js';
 
 export const CLIENT_ID = 'SANDBOX_5YEZ47TEST';
@@ -20,6 +25,21 @@ export interface TestReceiver {
   ): Promise<Response>;
 }
 
+/**
+ * Signs a notification as the fixture Alipay (CLIENT_ID, the v1 private key); `options` as signNotification's.
+ */
+export function signAsFixtureAlipay(
+  notification: SignNotificationInput['notification'],
+  options: Omit<SignNotificationInput, 'notification' | 'clientId' | 'privateKey'> = {},
+): Promise<SignedNotification> {
+  return signNotification({
+    notification,
+    clientId: CLIENT_ID,
+    privateKey: fixtureText('keys/alipay-v1.private.pem'),
+    ...options,
+  });
+}
+
 export async function testReceiver(
   options: Partial<ReceiverOptions> = {},
   store?: Store,
@@ -34,16 +54,12 @@ export async function testReceiver(
     clock,
     ...options,
   });
-  const privateKey = fixtureText('keys/alipay-v1.private.pem');
   return {
     receiver,
     store: s,
     clock,
     async send(notification, opts = {}) {
-      const signed = await signNotification({
-        notification,
-        clientId: CLIENT_ID,
-        privateKey,
+      const signed = await signAsFixtureAlipay(notification, {
         now: clock.now(),
         ...(opts.path ? { path: opts.path } : {}),
         ...(opts.requestTime ? { requestTime: opts.requestTime } : {}),

@@ -6,9 +6,9 @@ import {
   verifyMessage,
 } from '../../src/protocol/index.js';
 import type { Store } from '../../src/store/types.js';
-import { signNotification, toRequest } from '../../src/testing/index.js';
+import { toRequest } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, OK, START, testReceiver } from '../helpers/receiver.js';
+import { CLIENT_ID, OK, START, signAsFixtureAlipay, testReceiver } from '../helpers/receiver.js';
 
 const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}';
 const canceled = (token = 'T-1') => ({
@@ -67,12 +67,7 @@ describe('receiving a genuine notification', () => {
 
   it('accepts a request on a rewritten path when the canonical path verifies', async () => {
     const t = await testReceiver();
-    const signed = await signNotification({
-      notification: canceled(),
-      clientId: CLIENT_ID,
-      privateKey: fixtureText('keys/alipay-v1.private.pem'),
-      now: t.clock.now(),
-    });
+    const signed = await signAsFixtureAlipay(canceled(), { now: t.clock.now() });
     const response = await t.receiver.handle(
       toRequest('http://merchant.test', { ...signed, path: '/internal/alipay-hook' }),
     );
@@ -209,12 +204,7 @@ describe('rejecting what is not a genuine notification, storing nothing', () => 
     [
       'a body changed after signing',
       async (t) => {
-        const signed = await signNotification({
-          notification: canceled(),
-          clientId: CLIENT_ID,
-          privateKey: fixtureText('keys/alipay-v1.private.pem'),
-          now: t.clock.now(),
-        });
+        const signed = await signAsFixtureAlipay(canceled(), { now: t.clock.now() });
         return t.receiver.handle(
           toRequest('http://merchant.test', { ...signed, body: signed.body.replace('T-1', 'T-2') }),
         );

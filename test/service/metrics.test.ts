@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/service/metrics.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
-import { signNotification } from '../../src/testing/index.js';
-import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, OK } from '../helpers/receiver.js';
+import { OK, signAsFixtureAlipay } from '../helpers/receiver.js';
 import { startTestService } from '../helpers/service.js';
 
 describe('/metrics', () => {
@@ -12,10 +10,10 @@ describe('/metrics', () => {
     const store = await createSqliteStore({ path: ':memory:', onBatch: metrics.onBatch });
     const service = await startTestService({ store, adminToken: 'metrics-admin-token-0123456789', metrics });
     try {
-      const s = await signNotification({
-        notification: { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-m', result: OK },
-        clientId: CLIENT_ID,
-        privateKey: fixtureText('keys/alipay-v1.private.pem'),
+      const s = await signAsFixtureAlipay({
+        authorizationNotifyType: 'TOKEN_CANCELED',
+        accessToken: 'T-m',
+        result: OK,
       });
       expect(
         (await fetch(`${service.url}${s.path}`, { method: 'POST', headers: s.headers, body: s.body })).status,

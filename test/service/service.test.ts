@@ -12,11 +12,10 @@ import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/schema.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
-import { signNotification } from '../../src/testing/index.js';
 import { cli } from '../helpers/cli.js';
-import { FIXTURES, fixtureText } from '../helpers/fixtures.js';
+import { FIXTURES } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
-import { CLIENT_ID, OK, START } from '../helpers/receiver.js';
+import { CLIENT_ID, OK, START, signAsFixtureAlipay } from '../helpers/receiver.js';
 import { startTestService } from '../helpers/service.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -49,12 +48,7 @@ describe.each(stores)('authnotify service on %s', (_name, open, skip) => {
     });
 
   async function notify(notification: Record<string, unknown>) {
-    const s = await signNotification({
-      notification,
-      clientId: CLIENT_ID,
-      privateKey: fixtureText('keys/alipay-v1.private.pem'),
-      now: clock.now(),
-    });
+    const s = await signAsFixtureAlipay(notification, { now: clock.now() });
     return fetch(`${service.url}${s.path}`, { method: 'POST', headers: s.headers, body: s.body });
   }
 
@@ -277,10 +271,10 @@ describe('authnotify serve and migrate (CLI)', () => {
       child.on('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
     });
     const { url, adminTokenFile } = JSON.parse(first) as { url: string; adminTokenFile: string };
-    const s = await signNotification({
-      notification: { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-proc', result: OK },
-      clientId: CLIENT_ID,
-      privateKey: fixtureText('keys/alipay-v1.private.pem'),
+    const s = await signAsFixtureAlipay({
+      authorizationNotifyType: 'TOKEN_CANCELED',
+      accessToken: 'T-proc',
+      result: OK,
     });
     const response = await fetch(`${url}${s.path}`, { method: 'POST', headers: s.headers, body: s.body });
     expect(response.status).toBe(200);
