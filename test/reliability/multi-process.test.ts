@@ -16,6 +16,7 @@ import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { type SignedNotification, signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
+import { until } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const schemas: string[] = [];
@@ -29,14 +30,6 @@ function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}): C
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, ...env },
   });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface Span {
@@ -76,12 +69,12 @@ describe.skipIf(pgSkipReason !== undefined)('several processes on one PostgreSQL
     });
     try {
       await until(
-        async () =>
+        'receivers to start',
+        () =>
           [0, 1].every(
             (i) => existsSync(join(dir, `port${i}`)) && readFileSync(join(dir, `port${i}`), 'utf8') !== '',
           ),
-        20_000,
-        'receivers to start',
+        { timeoutMs: 20_000, intervalMs: 100 },
       );
       const urls = [0, 1].map((i) => `http://127.0.0.1:${readFileSync(join(dir, `port${i}`), 'utf8')}`);
       const key = fixtureText('keys/alipay-v1.private.pem');
@@ -122,9 +115,12 @@ describe.skipIf(pgSkipReason !== undefined)('several processes on one PostgreSQL
             return { key: id as string, who: pid as string, start: Number(start), end: Number(end) };
           });
       await until(
-        async () => new Set(spans().map((s) => s.key)).size === count,
-        30_000,
         'every notification to be handled',
+        () => new Set(spans().map((s) => s.key)).size === count,
+        {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+        },
       );
       const handled = spans();
       expect(overlaps(handled)).toEqual([]);
@@ -207,7 +203,7 @@ describe.skipIf(pgSkipReason !== undefined)('several processes on one PostgreSQL
         const rows = await Promise.all(ids.map((id) => store.getOutbox(id)));
         return rows.every((r) => r?.status === 'ACKNOWLEDGED' || r?.status === 'EXHAUSTED');
       };
-      await until(finished, 60_000, 'every delivery to finish');
+      await until('every delivery to finish', finished, { timeoutMs: 60_000, intervalMs: 100 });
       expect(overlaps(spans)).toEqual([]);
       let acknowledged = 0;
       for (const id of ids) {
