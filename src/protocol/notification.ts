@@ -166,7 +166,7 @@ export function parseNotificationObject(json: unknown): ParseOutcome {
       { path: 'authorizationNotifyType', rule: 'type', message: `must be a string, got ${describe(type)}` },
     ]);
   }
-  if (!(type in SCHEMAS)) {
+  if (!Object.hasOwn(SCHEMAS, type)) {
     const violations: Violation[] = [
       {
         path: 'authorizationNotifyType',

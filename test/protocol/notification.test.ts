@@ -248,6 +248,16 @@ describe('parseNotification rejects', () => {
     );
     expect(outcome).toMatchObject({ status: 'unknown_type', type: 'TOKEN_REFRESHED' });
   });
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+    'reports the object property name %s as an unknown type instead of throwing',
+    (type) => {
+      const outcome = parseNotification(
+        JSON.stringify({ authorizationNotifyType: type, accessToken: 'T', result: OK }),
+      );
+      expect(outcome).toMatchObject({ status: 'unknown_type', type });
+    },
+  );
 });
 
 describe('parseNotification properties', () => {
