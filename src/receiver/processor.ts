@@ -17,7 +17,7 @@ import type {
   Store,
 } from '../store/types.js';
 import { type HandlerRegistry, type NotificationEvent, toAuthorizationView } from './handlers.js';
-import { decideLifecycle, type LifecycleEvent } from './lifecycle.js';
+import { type LifecycleEvent, lifecycleDecider } from './lifecycle.js';
 import type { ApplyTokenPort, Logger, ReceiverObserver } from './ports.js';
 import type { Secrets } from './secrets.js';
 
@@ -101,6 +101,7 @@ export class InboxProcessor {
   #running = false;
   #active: Promise<number> | undefined;
   #nudged = false;
+  #again = false;
 
   constructor(deps: ProcessorDeps, options: ProcessorOptions = {}) {
     this.#deps = deps;
@@ -134,7 +135,9 @@ export class InboxProcessor {
     // The short delay lets a burst of notifications become one batch.
     setTimeout(() => {
       this.#nudged = false;
-      if (!this.#active) this.#schedule(0);
+      // During a pass the new rows may be past its claim: look again as soon as it ends.
+      if (this.#active) this.#again = true;
+      else this.#schedule(0);
     }, this.#nudgeDelayMs).unref?.();
   }
 
@@ -156,8 +159,10 @@ export class InboxProcessor {
     } finally {
       this.#active = undefined;
     }
-    // A full batch means more may be waiting.
-    this.#schedule(processed >= this.#batchSize ? 0 : this.#pollIntervalMs);
+    // A full batch means more may be waiting; so does a nudge that came during the pass.
+    const again = processed >= this.#batchSize || this.#again;
+    this.#again = false;
+    this.#schedule(again ? 0 : this.#pollIntervalMs);
   }
 
   /**
@@ -331,7 +336,7 @@ export class InboxProcessor {
     };
     return {
       input: { lookup, inbox: { id: row.id, owner: this.owner }, timelineId: newId(), now },
-      decide: (snapshot) => decideLifecycle(event, snapshot, ctx),
+      decide: lifecycleDecider(event, ctx),
     };
   }
 }

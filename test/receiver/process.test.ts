@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NotificationEvent } from '../../src/receiver/handlers.js';
 import { newAuthorization } from '../../src/store/authorization.js';
 import { OK, testReceiver } from '../helpers/receiver.js';
@@ -206,6 +206,35 @@ describe('handlers', () => {
     await t.send(canceled('tok-6'));
     await t.receiver.drain();
     expect(calls).toBe(0);
+  });
+});
+
+describe('the running processor', () => {
+  it('picks up a notification stored during a pass at once, not after the poll interval', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = await testReceiver({ processor: { pollIntervalMs: 3_600_000, nudgeDelayMs: 1 } });
+      const seen: string[] = [];
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      t.receiver.on('TOKEN_CANCELED', async (event) => {
+        seen.push(event.notification.accessToken);
+        if (seen.length === 1) await held;
+      });
+      t.receiver.start();
+      await t.send(canceled('tok-first'));
+      // Fake time only moves when the test says so; the hour-long poll interval never elapses here.
+      await vi.waitFor(() => expect(seen).toEqual(['tok-first'])); // the first pass is in its handler
+      await t.send(canceled('tok-second'));
+      await vi.advanceTimersByTimeAsync(5); // its nudge fires while that pass runs
+      release();
+      await vi.waitFor(() => expect(seen).toEqual(['tok-first', 'tok-second']));
+      await t.receiver.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
