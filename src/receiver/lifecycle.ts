@@ -150,6 +150,26 @@ function userFields(event: UserFields): AuthorizationPatch {
   return patch;
 }
 
+/** A lifecycle decision as a function for `Store.applyEvent`, carrying its inputs as plain data. */
+export interface LifecycleDecider {
+  (snapshot: LifecycleSnapshot): LifecycleDecision;
+  /** What the decision is made from, so a store in another thread can make the same decision. */
+  readonly lifecycle: { readonly event: LifecycleEvent; readonly ctx: LifecycleContext };
+}
+
+/**
+ * The decision `decideLifecycle` makes for this event, ready for `store.applyEvent(input, decider)`.
+ * Stores that run queries in a worker thread (the threaded SQLite store) rebuild it from `lifecycle`.
+ *
+ * @example
+ * await store.applyEvent(input, lifecycleDecider({ kind: 'TOKEN_CANCELED', tokenHash }, ctx));
+ */
+export function lifecycleDecider(event: LifecycleEvent, ctx: LifecycleContext): LifecycleDecider {
+  return Object.assign((snapshot: LifecycleSnapshot) => decideLifecycle(event, snapshot, ctx), {
+    lifecycle: { event, ctx },
+  });
+}
+
 /**
  * Decides what an event does to the authorization it concerns.
  *

@@ -43,8 +43,9 @@ export async function openStore(
   options: { migrate?: boolean; onBatch?: (size: number) => void } = {},
 ): Promise<Store> {
   if (spec.kind === 'sqlite') {
-    const { createSqliteStore } = await import('../store/sqlite/index.js');
-    return createSqliteStore({
+    // The connection lives in a worker thread so that commits and fsyncs never stall request handling.
+    const { createThreadedSqliteStore } = await import('../node/sqlite-thread.js');
+    return createThreadedSqliteStore({
       path: spec.path,
       migrate: options.migrate ?? true,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),

@@ -11,7 +11,7 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { maskLoginId } from '../protocol/mask.js';
 import { type AuthorizationView, toAuthorizationView } from '../receiver/handlers.js';
-import { decideLifecycle, type LifecycleEvent, type TokenColumns } from '../receiver/lifecycle.js';
+import { type LifecycleEvent, lifecycleDecider, type TokenColumns } from '../receiver/lifecycle.js';
 import type { ApplyTokenPort, Logger } from '../receiver/ports.js';
 import { redeemCode } from '../receiver/processor.js';
 import type { Secrets } from '../receiver/secrets.js';
@@ -95,8 +95,9 @@ export function createFlow(options: FlowOptions): Flow {
   ): Promise<AuthorizationRecord | undefined> {
     const now = clock.now();
     const ctx = { now, newId: uuidv7(now), inboxId: null, acceptUnknownAuthState: false };
-    const result = await store.applyEvent({ lookup, timelineId: uuidv7(now), now }, (snapshot) =>
-      decideLifecycle(event, snapshot, ctx),
+    const result = await store.applyEvent(
+      { lookup, timelineId: uuidv7(now), now },
+      lifecycleDecider(event, ctx),
     );
     if (result.authorization && result.decision.write) await emit(toAuthorizationView(result.authorization));
     return result.authorization;

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { inboxRow, runStoreContract } from './contract.js';
 
@@ -9,6 +10,11 @@ const dir = mkdtempSync(join(tmpdir(), 'authnotify-sqlite-'));
 runStoreContract(
   'SQLite (file, WAL, synchronous=FULL)',
   () => createSqliteStore({ path: join(dir, 'contract.db') }),
+  () => undefined,
+);
+runStoreContract(
+  'SQLite in a worker thread (file, WAL, synchronous=FULL)',
+  () => createThreadedSqliteStore({ path: join(dir, 'threaded.db') }),
   () => undefined,
 );
 runStoreContract(
@@ -29,5 +35,26 @@ describe('SQLite durability settings', () => {
     ]);
     expect(store.synchronousLevel()).toBe(2);
     await store.close();
+  });
+});
+
+describe('SQLite in a worker thread', () => {
+  it('rejects with STORE_UNAVAILABLE, naming the file, when the database cannot be opened', async () => {
+    const path = join(dir, 'missing-directory', 'x.db');
+    await expect(createThreadedSqliteStore({ path })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining(path),
+    });
+  });
+
+  it('reports each group commit to onBatch from the thread', async () => {
+    const sizes: number[] = [];
+    const store = await createThreadedSqliteStore({
+      path: join(dir, 'batches.db'),
+      onBatch: (n) => sizes.push(n),
+    });
+    await Promise.all([1, 2, 3].map((i) => store.insertInbox(inboxRow({ receivedAt: i }))));
+    await store.close();
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3);
   });
 });

@@ -1,0 +1,332 @@
+/**
+ * The SQLite store with its connection in a worker thread. better-sqlite3 is synchronous: on the
+ * receiving thread every insert, claim and commit (and its fsync) stops request handling. Here the thread
+ * that owns the connection does all of that, one call at a time in arrival order, and the receiving
+ * thread only sends calls and gets answers. Same schema, same statements, same group commit and the same
+ * durability (an insert is answered after its `synchronous=FULL` commit) as `createSqliteStore`.
+ *
+ * @example
+ * const store = await createThreadedSqliteStore({ path: './authnotify.db' });
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { AuthNotifyError, type ErrorCode } from '../protocol/errors.js';
+import type { LifecycleDecider } from '../receiver/lifecycle.js';
+import type { SqliteStoreOptions } from '../store/sqlite/index.js';
+import { outboxParams, SQL } from '../store/statements.js';
+import type {
+  ApplyEventInput,
+  ApplyEventResult,
+  LifecycleDecision,
+  LifecycleSnapshot,
+  NewOutboxRow,
+  Store,
+} from '../store/types.js';
+import type {
+  DecideReply,
+  DecideRequest,
+  DecideSpec,
+  WorkerReply,
+  WorkerRequest,
+  WorkerSetup,
+} from './sqlite-thread-worker.js';
+
+/** The Store methods that are asynchronous calls (all but `kind` and `outboxInsert`). */
+export type StoreCall = {
+  [K in keyof Store]: Store[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof Store];
+
+type Decide = (snapshot: LifecycleSnapshot) => LifecycleDecision;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The channel on which the worker asks for decisions that only exist as functions on this thread. */
+export interface DecisionChannel {
+  port: MessagePort;
+  /** Set to 1 (and notified) when an answer has been posted; the worker waits on it. */
+  signal: Int32Array;
+}
+
+export class ThreadedSqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  readonly #deciders = new Map<number, Decide>();
+  #next = 0;
+  #failure: AuthNotifyError | undefined;
+
+  /** Use `createThreadedSqliteStore`, which waits for the worker to open the database. */
+  constructor(worker: Worker, decisions: DecisionChannel, onBatch?: (size: number) => void) {
+    this.#worker = worker;
+    worker.unref();
+    decisions.port.unref();
+    decisions.port.on('message', (request: DecideRequest) => {
+      let reply: DecideReply;
+      try {
+        const decide = this.#deciders.get(request.ref);
+        if (!decide) throw new Error(`no decision ${request.ref} is waiting`);
+        reply = { ok: true, decision: decide(request.snapshot) };
+      } catch (error) {
+        reply = { ok: false, error: errorData(error) };
+      }
+      decisions.port.postMessage(reply);
+      Atomics.store(decisions.signal, 0, 1);
+      Atomics.notify(decisions.signal, 0);
+    });
+    worker.on('message', (reply: WorkerReply) => {
+      if ('batch' in reply) {
+        onBatch?.(reply.batch);
+        return;
+      }
+      if (!('id' in reply)) return;
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending.resolve(reply.value);
+      else pending.reject(toError(reply.error));
+    });
+    worker.on('error', (error) => this.#fail(`the SQLite thread failed: ${error.message}`));
+    worker.on('exit', () => this.#fail('the SQLite thread has stopped'));
+  }
+
+  #fail(message: string): void {
+    this.#failure ??= new AuthNotifyError('STORE_UNAVAILABLE', message);
+    for (const pending of [...this.#pending.values()]) pending.reject(this.#failure);
+  }
+
+  #call<K extends StoreCall>(method: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.#failure) {
+        reject(this.#failure);
+        return;
+      }
+      const id = this.#next++;
+      // Pending calls keep the process alive, as the in-thread store's synchronous work would.
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(id, {
+        resolve: (value) => this.#settle(id, () => resolve(value)),
+        reject: (error) => this.#settle(id, () => reject(error)),
+      });
+      const request: WorkerRequest = { id, method, args };
+      this.#worker.postMessage(request);
+    }) as ReturnType<Store[K]>;
+  }
+
+  #settle(id: number, settle: () => void): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#worker.unref();
+    settle();
+  }
+
+  /**
+   * What crosses to the worker for a decision: the lifecycle's data when the function is a
+   * `lifecycleDecider` (decided there, no round trip), otherwise a reference the worker calls back for.
+   */
+  #spec(decide: Decide, refs: number[]): DecideSpec {
+    const lifecycle = (decide as Partial<LifecycleDecider>).lifecycle;
+    if (lifecycle) return { lifecycle };
+    const ref = this.#next++;
+    this.#deciders.set(ref, decide);
+    refs.push(ref);
+    return { ref };
+  }
+
+  async #withDecisions<T>(run: (spec: (decide: Decide) => DecideSpec) => Promise<T>): Promise<T> {
+    const refs: number[] = [];
+    try {
+      return await run((decide) => this.#spec(decide, refs));
+    } finally {
+      for (const ref of refs) this.#deciders.delete(ref);
+    }
+  }
+
+  migrate(...args: Parameters<Store['migrate']>) {
+    return this.#call('migrate', args);
+  }
+  schemaVersion() {
+    return this.#call('schemaVersion', []);
+  }
+  ping() {
+    return this.#call('ping', []);
+  }
+  async close(): Promise<void> {
+    if (this.#failure) return;
+    const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
+    await this.#call('close', []);
+    this.#failure = new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    await exited;
+  }
+  insertInbox(...args: Parameters<Store['insertInbox']>) {
+    return this.#call('insertInbox', args);
+  }
+  claimInbox(...args: Parameters<Store['claimInbox']>) {
+    return this.#call('claimInbox', args);
+  }
+  finishInbox(...args: Parameters<Store['finishInbox']>) {
+    return this.#call('finishInbox', args);
+  }
+  getInbox(...args: Parameters<Store['getInbox']>) {
+    return this.#call('getInbox', args);
+  }
+  listInbox(...args: Parameters<Store['listInbox']>) {
+    return this.#call('listInbox', args);
+  }
+  requeueInbox(...args: Parameters<Store['requeueInbox']>) {
+    return this.#call('requeueInbox', args);
+  }
+  countInbox() {
+    return this.#call('countInbox', []);
+  }
+  // The decisions cross as DecideSpec data; the worker turns them back into functions.
+  applyEvent(input: ApplyEventInput, decide: Decide): Promise<ApplyEventResult> {
+    return this.#withDecisions((spec) =>
+      this.#call('applyEvent', [input, spec(decide) as unknown as Decide]),
+    );
+  }
+  applyEvents(events: readonly { input: ApplyEventInput; decide: Decide }[]): Promise<ApplyEventResult[]> {
+    return this.#withDecisions((spec) =>
+      this.#call('applyEvents', [
+        events.map((e) => ({ input: e.input, decide: spec(e.decide) as unknown as Decide })),
+      ]),
+    );
+  }
+  finishInboxMany(...args: Parameters<Store['finishInboxMany']>) {
+    return this.#call('finishInboxMany', args);
+  }
+  claimCodeRedemption(...args: Parameters<Store['claimCodeRedemption']>) {
+    return this.#call('claimCodeRedemption', args);
+  }
+  releaseCodeRedemption(...args: Parameters<Store['releaseCodeRedemption']>) {
+    return this.#call('releaseCodeRedemption', args);
+  }
+  listExpiring(...args: Parameters<Store['listExpiring']>) {
+    return this.#call('listExpiring', args);
+  }
+  enqueueOutbox(...args: Parameters<Store['enqueueOutbox']>) {
+    return this.#call('enqueueOutbox', args);
+  }
+  outboxInsert(row: NewOutboxRow): { text: string; values: unknown[] } {
+    return { text: SQL.insertOutbox, values: outboxParams(row) };
+  }
+  claimOutbox(...args: Parameters<Store['claimOutbox']>) {
+    return this.#call('claimOutbox', args);
+  }
+  recordAttempt(...args: Parameters<Store['recordAttempt']>) {
+    return this.#call('recordAttempt', args);
+  }
+  getOutbox(...args: Parameters<Store['getOutbox']>) {
+    return this.#call('getOutbox', args);
+  }
+  listOutbox(...args: Parameters<Store['listOutbox']>) {
+    return this.#call('listOutbox', args);
+  }
+  listAttempts(...args: Parameters<Store['listAttempts']>) {
+    return this.#call('listAttempts', args);
+  }
+  countOutbox() {
+    return this.#call('countOutbox', []);
+  }
+  redeliverOutbox(...args: Parameters<Store['redeliverOutbox']>) {
+    return this.#call('redeliverOutbox', args);
+  }
+  cancelOutbox(...args: Parameters<Store['cancelOutbox']>) {
+    return this.#call('cancelOutbox', args);
+  }
+  saveConsult(...args: Parameters<Store['saveConsult']>) {
+    return this.#call('saveConsult', args);
+  }
+  getAuthorization(...args: Parameters<Store['getAuthorization']>) {
+    return this.#call('getAuthorization', args);
+  }
+  getConsult(...args: Parameters<Store['getConsult']>) {
+    return this.#call('getConsult', args);
+  }
+  listAuthorizations(...args: Parameters<Store['listAuthorizations']>) {
+    return this.#call('listAuthorizations', args);
+  }
+  timeline(...args: Parameters<Store['timeline']>) {
+    return this.#call('timeline', args);
+  }
+}
+
+/** Errors cross the thread boundary as data; store errors keep their code. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  code?: ErrorCode | undefined;
+  hint?: string | undefined;
+}
+
+export function errorData(error: unknown): ErrorData {
+  if (error instanceof AuthNotifyError)
+    return { name: error.name, message: error.message, code: error.code, hint: error.hint };
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+export function toError(data: ErrorData): Error {
+  if (data.code !== undefined)
+    return new AuthNotifyError(data.code, data.message, data.hint === undefined ? {} : { hint: data.hint });
+  const error = new Error(data.message);
+  error.name = data.name;
+  return error;
+}
+
+/** The worker's module: compiled JavaScript next to this file, or TypeScript under tsx (tests). */
+function workerEntry(): { script: URL | string; eval?: true } {
+  // Compiled: the thread inherits Node's flags (--cpu-prof and the like reach it too).
+  if (!import.meta.url.endsWith('.ts'))
+    return { script: new URL('./sqlite-thread-worker.js', import.meta.url) };
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  );
+  const entry = new URL('./sqlite-thread-worker.ts', import.meta.url).href;
+  return {
+    script: `import(${JSON.stringify(tsx.href)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`,
+    eval: true,
+  };
+}
+
+/**
+ * Opens a SQLite store whose connection lives in a worker thread; resolves once the database is open
+ * and migrated, or rejects with STORE_UNAVAILABLE.
+ *
+ * @example
+ * const store = await createThreadedSqliteStore({ path: './authnotify.db', onBatch: (n) => hist.observe(n) });
+ */
+export async function createThreadedSqliteStore(options: SqliteStoreOptions): Promise<ThreadedSqliteStore> {
+  const { onBatch, ...rest } = options;
+  const channel = new MessageChannel();
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const setup: WorkerSetup = {
+    options: rest,
+    reportBatches: onBatch !== undefined,
+    decisions: { port: channel.port2, signal },
+  };
+  const entry = workerEntry();
+  const worker = new Worker(entry.script, {
+    workerData: setup,
+    transferList: [channel.port2],
+    ...(entry.eval ? { eval: true } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (reply: WorkerReply) => {
+      if (!('ready' in reply)) return;
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      if (reply.ready) resolve();
+      else void worker.terminate().finally(() => reject(toError(reply.error)));
+    };
+    const onError = (error: Error) =>
+      reject(new AuthNotifyError('STORE_UNAVAILABLE', `the SQLite thread did not start: ${error.message}`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+  });
+  return new ThreadedSqliteStore(worker, { port: channel.port1, signal }, onBatch);
+}
