@@ -152,6 +152,13 @@ interface Row {
   name: string;
   result: WrkResult;
   stored: number | undefined;
+  /** Rows the processor had finished when wrk stopped (the lifecycle applied), where the store says. */
+  processed: number | undefined;
+}
+
+interface Counts {
+  stored: number;
+  processed?: number;
 }
 
 function rps(r: WrkResult): number {
@@ -179,13 +186,14 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     name: string,
     command: string,
     args: string[],
-    count: () => Promise<number | undefined>,
+    count: (end: number) => Promise<Counts | undefined>,
   ) => {
     const { child, url } = await start(command, args);
     const result = await wrk(url, file, seconds);
+    const end = Date.now();
     await stop(child);
-    const stored = await count();
-    rows.push({ name, result, stored });
+    const counts = await count(end);
+    rows.push({ name, result, stored: counts?.stored, processed: counts?.processed });
     if (result.requests > countLines)
       console.log(
         `  note: ${name} sent ${result.requests} requests, more than the ${countLines} distinct ones (some were duplicates)`,
@@ -208,17 +216,19 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
       const db = new Database(naiveDb, { readonly: true });
       const n = (db.prepare('SELECT COUNT(*) AS n FROM notifications').get() as { n: number }).n;
       db.close();
-      return n;
+      return { stored: n };
     },
   );
   const sqliteDb = join(dir, 'authnotify.db');
   await run(
-    'authnotify serve (SQLite, FULL, group commit)',
+    'authnotify serve (SQLite thread, FULL, group commit)',
     process.execPath,
     serveArgs(sqliteDb),
-    async () => {
+    async (end) => {
       const db = new Database(sqliteDb, { readonly: true });
-      const n = (db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
+      const n = db
+        .prepare('SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at <= ?) AS processed FROM inbox')
+        .get(end) as Counts;
       db.close();
       return n;
     },
@@ -238,13 +248,16 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
       'authnotify serve (PostgreSQL)',
       process.execPath,
       serveArgs(`${PG_URL}?schema=${schema}`),
-      async () => {
+      async (end) => {
         const c = new pg.Client({ connectionString: PG_URL });
         await c.connect();
-        const n = Number((await c.query(`SELECT COUNT(*) AS n FROM "${schema}".inbox`)).rows[0].n);
+        const { rows: counts } = await c.query(
+          `SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at <= $1) AS processed FROM "${schema}".inbox`,
+          [end],
+        );
         await c.query(`DROP SCHEMA "${schema}" CASCADE`);
         await c.end();
-        return n;
+        return { stored: Number(counts[0].stored), processed: Number(counts[0].processed) };
       },
     );
   }
@@ -255,7 +268,7 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     `\n## receiver throughput (wrk -t1 -c50 -d${seconds}s, distinct signed notifications, node ${process.version})`,
   );
   console.log(
-    `${'server'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'×hand'.padStart(6)} ${'×floor'.padStart(6)}  stored/acked`,
+    `${'server'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'×hand'.padStart(6)} ${'×floor'.padStart(6)} ${'done/s'.padStart(7)}  stored/acked`,
   );
   for (const r of rows) {
     const errors =
@@ -268,7 +281,10 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     const check =
       r.stored === undefined ? 'n/a' : `${r.stored}/${acked} ${r.stored >= acked ? 'ok' : 'MISSING ROWS'}`;
     console.log(
-      `${r.name.padEnd(48)} ${rps(r.result).toFixed(0).padStart(8)} ${(r.result.p50Us / 1000).toFixed(2).padStart(7)} ${(r.result.p99Us / 1000).toFixed(2).padStart(7)} ${String(errors).padStart(8)} ${(naive ? rps(r.result) / rps(naive.result) : Number.NaN).toFixed(2).padStart(6)} ${(floor ? rps(r.result) / rps(floor.result) : Number.NaN).toFixed(2).padStart(6)}  ${check}`,
+      `${r.name.padEnd(48)} ${rps(r.result).toFixed(0).padStart(8)} ${(r.result.p50Us / 1000).toFixed(2).padStart(7)} ${(r.result.p99Us / 1000).toFixed(2).padStart(7)} ${String(errors).padStart(8)} ${(naive ? rps(r.result) / rps(naive.result) : Number.NaN).toFixed(2).padStart(6)} ${(floor ? rps(r.result) / rps(floor.result) : Number.NaN).toFixed(2).padStart(6)} ${(r.processed === undefined ? 'n/a' : (r.processed / (r.result.durationUs / 1e6)).toFixed(0)).padStart(7)}  ${check}`,
     );
   }
+  console.log(
+    'done/s: inbox rows the processor had finished (lifecycle applied) when wrk stopped, per second of load',
+  );
 }

@@ -158,6 +158,7 @@ export class ThreadedSqliteStore implements Store {
     const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
     await this.#call('close', []);
     this.#failure = new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    this.#worker.ref(); // keep the process up until the thread has ended
     await exited;
   }
   insertInbox(...args: Parameters<Store['insertInbox']>) {
