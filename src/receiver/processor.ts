@@ -36,6 +36,12 @@ export interface ProcessorOptions {
   backoffMs?: (attempt: number) => number;
   /** Worker identity for leases. Default a random id. */
   owner?: string;
+  /**
+   * Passes run at once, each with its own claim (leases keep them apart). Default 1. More overlaps one
+   * pass's store round trips with another's work: worth it when the store is a network or thread away
+   * (PostgreSQL, the threaded SQLite store), not for the in-thread SQLite store.
+   */
+  concurrency?: number;
 }
 
 export interface ProcessorDeps {
@@ -94,6 +100,7 @@ export class InboxProcessor {
   readonly #leaseMs: number;
   readonly #batchSize: number;
   readonly #pollIntervalMs: number;
+  readonly #concurrency: number;
   readonly #nudgeDelayMs: number;
   readonly #backoff: (attempt: number) => number;
   readonly owner: string;
@@ -109,6 +116,7 @@ export class InboxProcessor {
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#batchSize = options.batchSize ?? 64;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     this.#nudgeDelayMs = options.nudgeDelayMs ?? 20;
     this.#backoff = options.backoffMs ?? defaultBackoff;
     this.owner = options.owner ?? `worker-${deps.newId()}`;
@@ -152,7 +160,7 @@ export class InboxProcessor {
     if (this.#active) return;
     let processed = 0;
     try {
-      this.#active = this.runOnce();
+      this.#active = this.#passes();
       processed = await this.#active;
     } catch (error) {
       this.#deps.logger.error({ err: (error as Error).message }, 'inbox processor pass failed; retrying');
@@ -229,6 +237,16 @@ export class InboxProcessor {
       observer.processed?.(outcomes[i] as Outcome, rows[i]?.type ?? null);
     }
     return rows.length;
+  }
+
+  /** `concurrency` passes at once; returns the rows claimed by the fullest (a full one means more wait). */
+  async #passes(): Promise<number> {
+    if (this.#concurrency === 1) return this.runOnce();
+    // allSettled: stop() waits on this, so it must not settle while a pass is still running.
+    const results = await Promise.allSettled(Array.from({ length: this.#concurrency }, () => this.runOnce()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return Math.max(...results.map((r) => (r.status === 'fulfilled' ? r.value : 0)));
   }
 
   /** Processes until nothing is due (tests and shutdown). Returns the number of rows processed. */

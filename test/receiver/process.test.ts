@@ -238,6 +238,24 @@ describe('the running processor', () => {
   });
 });
 
+describe('concurrent passes', () => {
+  it('handles every row once when several passes claim at the same time', async () => {
+    const t = await testReceiver({ processor: { concurrency: 3, batchSize: 2, pollIntervalMs: 3_600_000 } });
+    const seen: string[] = [];
+    t.receiver.on('TOKEN_CANCELED', async (event) => {
+      seen.push(event.notification.accessToken);
+      await new Promise((r) => setImmediate(r)); // let the other passes run in between
+    });
+    const tokens = Array.from({ length: 7 }, (_, i) => `tok-c${i}`);
+    for (const token of tokens) await t.send(canceled(token));
+    t.receiver.start();
+    await vi.waitFor(() => expect(seen).toHaveLength(7));
+    await t.receiver.stop();
+    expect([...seen].sort()).toEqual(tokens);
+    expect((await t.store.countInbox()).PROCESSED).toBe(7);
+  });
+});
+
 describe('reprocessing', () => {
   it('refuses to requeue a quarantined body that still does not validate', async () => {
     const t = await testReceiver();

@@ -108,6 +108,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
         merchantPrivateKey: settings.merchantPrivateKey,
         merchantKeyVersion: settings.merchantKeyVersion,
         acceptUnknownAuthState: settings.acceptUnknownAuthState,
+        // Overlap passes: each waits on store round trips (a pool connection, or the SQLite thread).
+        processor: { concurrency: spec.kind === 'postgres' ? 4 : 2 },
         metrics,
         flow: client
           ? {
