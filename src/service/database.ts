@@ -56,5 +56,6 @@ export async function openStore(
     connectionString: spec.url,
     ...(spec.schema ? { schema: spec.schema } : {}),
     migrate: options.migrate ?? true,
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
   });
 }

@@ -3,14 +3,28 @@
  * claim query differs (PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers never share a row).
  */
 import { AUTHORIZATION_COLUMNS } from './rows.js';
-import type { AttemptRecord, InboxFinish, NewOutboxRow, OutboxNext } from './types.js';
+import type { AttemptRecord, InboxFinish, NewInboxRow, NewOutboxRow, OutboxNext } from './types.js';
+
+const INBOX_ROW = `(${Array.from({ length: 14 }, () => '?').join(', ')})`;
+const insertInboxSql = new Map<number, string>();
 
 export const SQL = {
-  insertInbox: `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version,
+  /**
+   * Stores `rows` notifications in one statement (a duplicate event key bumps its counter); answers carry
+   * the event key, since PostgreSQL does not promise RETURNING rows in VALUES order. Parameters: inboxParams.
+   */
+  insertInbox: (rows = 1): string => {
+    let sql = insertInboxSql.get(rows);
+    if (sql === undefined) {
+      sql = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version,
     violations, request_id, received_at, next_attempt_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES ${Array.from({ length: rows }, () => INBOX_ROW).join(', ')}
     ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
-    RETURNING id, duplicates`,
+    RETURNING id, event_key, duplicates`;
+      insertInboxSql.set(rows, sql);
+    }
+    return sql;
+  },
   /** Due rows and rows whose lease expired, each found through its partial index; up to `limit` of each. */
   claimInbox: (skipLocked: boolean) => {
     const lock = skipLocked ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -104,6 +118,26 @@ export function pageQuery(
 export function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Parameters of one row of SQL.insertInbox. */
+export function inboxParams(row: NewInboxRow): unknown[] {
+  return [
+    row.id,
+    row.eventKey,
+    row.type,
+    row.status,
+    row.rawBody,
+    JSON.stringify(row.headers),
+    row.path,
+    row.matchedPath,
+    row.keyVersion,
+    row.violations === null ? null : JSON.stringify(row.violations),
+    row.requestId,
+    row.receivedAt,
+    row.status === 'PENDING' ? row.receivedAt : null,
+    row.receivedAt,
+  ];
 }
 
 /** Parameters of SQL.finishInbox. */

@@ -85,6 +85,19 @@ export function runStoreContract(
       for (const r of rows.slice(0, 5)) expect(await store.getInbox(r.id)).toBeDefined();
     });
 
+    it('stores copies of one notification sent at the same moment once, and counts the others', async () => {
+      const row = inboxRow({ receivedAt: 1600 });
+      const others = Array.from({ length: 20 }, () => inboxRow({ receivedAt: 1600 }));
+      const copies = Array.from({ length: 4 }, () => ({ ...row, id: uid('copy') }));
+      const results = await Promise.all([row, ...others, ...copies].map((r) => store.insertInbox(r)));
+      const mine = [results[0], ...results.slice(21)];
+      expect(mine.filter((r) => r?.outcome === 'inserted')).toHaveLength(1);
+      expect(new Set(mine.map((r) => r?.id))).toEqual(new Set([row.id]));
+      expect([...mine.map((r) => r?.duplicates)].sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(results.slice(1, 21).map((r) => r.outcome)).toEqual(others.map(() => 'inserted'));
+      expect((await store.getInbox(row.id))?.duplicates).toBe(4);
+    });
+
     it('leases due rows to one worker, and again after the lease expires', async () => {
       // Fresh time range far in the future so earlier tests' rows are due too; drain them first.
       const T = 10_000_000;

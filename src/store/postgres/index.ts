@@ -33,10 +33,12 @@ import {
   toOutboxRecord,
   toTimelineEntry,
 } from '../rows.js';
+import { GroupCommit } from '../group-commit.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import {
   claimParams,
   finishParams,
+  inboxParams,
   numbered,
   outboxParams,
   pageQuery,
@@ -79,6 +81,10 @@ export interface PostgresStoreOptions {
   now?: number;
   /** Connection timeout in ms. Default 5000. */
   connectTimeoutMs?: number;
+  /** Largest number of inbox inserts per group commit (one multi-row statement). Default 64. */
+  maxBatch?: number;
+  /** Called with each group commit's size (metrics). */
+  onBatch?: (size: number) => void;
 }
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
@@ -88,11 +94,18 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
   readonly #schema: string;
+  readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
   #closed = false;
 
-  constructor(pool: pg.Pool, schema: string) {
+  constructor(pool: pg.Pool, schema: string, options: Pick<PostgresStoreOptions, 'maxBatch' | 'onBatch'> = {}) {
     this.#pool = pool;
     this.#schema = schema;
+    this.#inserts = new GroupCommit({
+      commit: (rows) => this.#insertMany(rows),
+      keyOf: (row) => row.eventKey,
+      maxBatch: options.maxBatch ?? 64,
+      ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+    });
   }
 
   async #query(what: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {
@@ -187,32 +200,30 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#inserts.drain();
     await this.#pool.end();
   }
 
   async insertInbox(row: NewInboxRow): Promise<InboxInsertResult> {
-    const result = await this.#query('store the notification', SQL.insertInbox, [
-      row.id,
-      row.eventKey,
-      row.type,
-      row.status,
-      row.rawBody,
-      JSON.stringify(row.headers),
-      row.path,
-      row.matchedPath,
-      row.keyVersion,
-      row.violations === null ? null : JSON.stringify(row.violations),
-      row.requestId,
-      row.receivedAt,
-      row.status === 'PENDING' ? row.receivedAt : null,
-      row.receivedAt,
-    ]);
-    const out = result.rows[0] as { id: string; duplicates: number };
-    return {
-      outcome: Number(out.duplicates) === 0 ? 'inserted' : 'duplicate',
-      id: out.id,
-      duplicates: Number(out.duplicates),
-    };
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    return this.#inserts.submit(row);
+  }
+
+  /** One group commit: a multi-row upsert, keys in ascending order so concurrent batches cannot deadlock. */
+  async #insertMany(rows: NewInboxRow[]): Promise<InboxInsertResult[]> {
+    const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
+    const result = await this.#query(
+      'store the notification',
+      SQL.insertInbox(sorted.length),
+      sorted.flatMap(inboxParams),
+    );
+    const byKey = new Map(result.rows.map((r) => [r.event_key as string, r]));
+    return rows.map((row) => {
+      const out = byKey.get(row.eventKey);
+      if (!out) throw storeUnavailable(new Error('the insert returned no row'), 'store the notification');
+      const duplicates = Number(out.duplicates);
+      return { outcome: duplicates === 0 ? 'inserted' : 'duplicate', id: out.id as string, duplicates };
+    });
   }
 
   async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
@@ -397,7 +408,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  const store = new PostgresStore(pool, schema);
+  const store = new PostgresStore(pool, schema, {
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+  });
   if (options.migrate !== false) {
     try {
       await store.migrate(options.now ?? Date.now());

@@ -32,7 +32,15 @@ import {
   toTimelineEntry,
 } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { claimParams, finishParams, outboxParams, pageQuery, requeueQuery, SQL } from '../statements.js';
+import {
+  claimParams,
+  finishParams,
+  inboxParams,
+  outboxParams,
+  pageQuery,
+  requeueQuery,
+  SQL,
+} from '../statements.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
 const CLAIM_OUTBOX_SQLITE = SQL.claimOutbox(false);
@@ -62,7 +70,7 @@ import type {
   TimelineEntry,
 } from '../types.js';
 import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit } from '../group-commit.js';
 
 export interface SqliteStoreOptions {
   /** File path, or `:memory:` for a throwaway store (tests, `authnotify send`). */
@@ -89,23 +97,8 @@ export class SqliteStore implements Store {
     let insert: Database.Statement | undefined;
     const insertMany = db.transaction((rows: NewInboxRow[]) =>
       rows.map((row) => {
-        insert ??= db.prepare(SQL.insertInbox);
-        const result = insert.get(
-          row.id,
-          row.eventKey,
-          row.type,
-          row.status,
-          row.rawBody,
-          JSON.stringify(row.headers),
-          row.path,
-          row.matchedPath,
-          row.keyVersion,
-          row.violations === null ? null : JSON.stringify(row.violations),
-          row.requestId,
-          row.receivedAt,
-          row.status === 'PENDING' ? row.receivedAt : null,
-          row.receivedAt,
-        ) as { id: string; duplicates: number };
+        insert ??= db.prepare(SQL.insertInbox());
+        const result = insert.get(...inboxParams(row)) as { id: string; duplicates: number };
         return {
           outcome: result.duplicates === 0 ? 'inserted' : 'duplicate',
           id: result.id,

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../src/store/group-commit.js';
+
+interface Item {
+  key: string;
+  n: number;
+}
+
+/** A recorder of commits: synchronous or asynchronous, failing on request. */
+function recorder(mode: 'sync' | 'async', failWhen: (items: Item[]) => boolean = () => false) {
+  const batches: string[][] = [];
+  const commit = (items: Item[]) => {
+    batches.push(items.map((i) => `${i.key}${i.n}`));
+    if (mode === 'sync') {
+      if (failWhen(items)) throw new Error('disk full');
+      return items.map((i) => i.n * 10);
+    }
+    return new Promise<number[]>((resolve, reject) =>
+      setImmediate(() =>
+        failWhen(items) ? reject(new Error('connection lost')) : resolve(items.map((i) => i.n * 10)),
+      ),
+    );
+  };
+  return { batches, commit };
+}
+
+const item = (key: string, n: number): Item => ({ key, n });
+
+describe.each(['sync', 'async'] as const)('group commit (%s commit)', (mode) => {
+  it('commits what arrives in one turn together and answers each caller with its own result', async () => {
+    const r = recorder(mode);
+    const group = new GroupCommit<Item, number>({ commit: r.commit });
+    const answers = await Promise.all([1, 2, 3].map((n) => group.submit(item('k', n))));
+    expect(answers).toEqual([10, 20, 30]);
+    expect(r.batches).toEqual([['k1', 'k2', 'k3']]);
+  });
+
+  it('splits a turn into batches of at most maxBatch', async () => {
+    const r = recorder(mode);
+    const sizes: number[] = [];
+    const group = new GroupCommit<Item, number>({
+      commit: r.commit,
+      maxBatch: 2,
+      onBatch: (n) => sizes.push(n),
+    });
+    await Promise.all([1, 2, 3, 4, 5].map((n) => group.submit(item(`k${n}`, n))));
+    expect(r.batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+
+  it('never puts two items with the same key in one batch, and keeps the others in order', async () => {
+    const r = recorder(mode);
+    const group = new GroupCommit<Item, number>({ commit: r.commit, keyOf: (i) => i.key });
+    const answers = await Promise.all(
+      [item('a', 1), item('b', 2), item('a', 3), item('c', 4), item('a', 5)].map((i) => group.submit(i)),
+    );
+    expect(answers).toEqual([10, 20, 30, 40, 50]);
+    expect(r.batches).toEqual([['a1', 'b2', 'c4'], ['a3'], ['a5']]);
+  });
+
+  it('fails only the callers of the batch whose commit failed', async () => {
+    const r = recorder(mode, (items) => items.some((i) => i.n === 2));
+    const group = new GroupCommit<Item, number>({ commit: r.commit, maxBatch: 2 });
+    const outcomes = await Promise.allSettled([1, 2, 3].map((n) => group.submit(item(`k${n}`, n))));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+  });
+});
+
+describe('group commit drain', () => {
+  it('commits what is queued and waits for batches in flight before it resolves', async () => {
+    const r = recorder('async');
+    const group = new GroupCommit<Item, number>({ commit: r.commit });
+    let answered = 0;
+    for (const n of [1, 2]) void group.submit(item('k', n)).then(() => answered++);
+    await group.drain();
+    expect(r.batches).toEqual([['k1', 'k2']]);
+    await Promise.resolve();
+    expect(answered).toBe(2);
+  });
+});
