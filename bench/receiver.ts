@@ -106,8 +106,15 @@ export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** Runs wrk with the pre-signed requests (one thread). */
-export async function wrk(url: string, file: string, seconds: number, connections = 50): Promise<WrkResult> {
+/**
+ * Runs wrk with the pre-signed requests (one thread), starting at line `offset` of the file so that a
+ * warm-up and the measured run send different notifications.
+ */
+export async function wrk(
+  url: string,
+  file: string,
+  { seconds, connections = 50, offset = 0 }: { seconds: number; connections?: number; offset?: number },
+): Promise<WrkResult> {
   const { stdout } = await runFile('wrk', [
     '-t1',
     `-c${connections}`,
@@ -119,6 +126,7 @@ export async function wrk(url: string, file: string, seconds: number, connection
     url,
     '--',
     file,
+    String(offset),
   ]);
   const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
   if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
@@ -148,11 +156,16 @@ export function serveArgs(database: string): string[] {
   ];
 }
 
+/** Notifications at the end of the requests file kept for warm-ups. */
+const WARMUP_TAIL = 20_000;
+
 interface Row {
   name: string;
   result: WrkResult;
+  /** Acknowledged during the warm-up (also in the store afterwards). */
+  warmAcked: number;
   stored: number | undefined;
-  /** Rows the processor had finished when wrk stopped (the lifecycle applied), where the store says. */
+  /** Rows the processor finished (lifecycle applied) during the measured run, where the store says. */
   processed: number | undefined;
 }
 
@@ -165,7 +178,9 @@ function rps(r: WrkResult): number {
   return r.requests / (r.durationUs / 1e6);
 }
 
-export async function benchReceiver(options: { seconds?: number; count?: number } = {}): Promise<void> {
+export async function benchReceiver(
+  options: { seconds?: number; warmup?: number; count?: number } = {},
+): Promise<void> {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
   } catch (error) {
@@ -175,6 +190,7 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     }
   }
   const seconds = options.seconds ?? 6;
+  const warmup = options.warmup ?? 2;
   const count = options.count ?? 120_000;
   const file = await requestsFile(count);
   const dir = mkdtempSync(join(tmpdir(), 'authnotify-bench-'));
@@ -186,14 +202,18 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     name: string,
     command: string,
     args: string[],
-    count: (end: number) => Promise<Counts | undefined>,
+    count: (window: { begin: number; end: number }) => Promise<Counts | undefined>,
   ) => {
     const { child, url } = await start(command, args);
-    const result = await wrk(url, file, seconds);
+    // Warm-up (JIT, caches, pools) on the file's last notifications; the measured run starts at the first.
+    const warm = await wrk(url, file, { seconds: warmup, offset: countLines - WARMUP_TAIL });
+    const begin = Date.now();
+    const result = await wrk(url, file, { seconds });
     const end = Date.now();
     await stop(child);
-    const counts = await count(end);
-    rows.push({ name, result, stored: counts?.stored, processed: counts?.processed });
+    const counts = await count({ begin, end });
+    const warmAcked = warm.requests - warm.non2xx;
+    rows.push({ name, result, warmAcked, stored: counts?.stored, processed: counts?.processed });
     if (result.requests > countLines)
       console.log(
         `  note: ${name} sent ${result.requests} requests, more than the ${countLines} distinct ones (some were duplicates)`,
@@ -221,14 +241,16 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
   );
   const sqliteDb = join(dir, 'authnotify.db');
   await run(
-    'authnotify serve (SQLite thread, FULL, group commit)',
+    'authnotify serve (SQLite, FULL, group commit)',
     process.execPath,
     serveArgs(sqliteDb),
-    async (end) => {
+    async ({ begin, end }) => {
       const db = new Database(sqliteDb, { readonly: true });
       const n = db
-        .prepare('SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at <= ?) AS processed FROM inbox')
-        .get(end) as Counts;
+        .prepare(
+          'SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at BETWEEN ? AND ?) AS processed FROM inbox',
+        )
+        .get(begin, end) as Counts;
       db.close();
       return n;
     },
@@ -248,12 +270,12 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
       'authnotify serve (PostgreSQL)',
       process.execPath,
       serveArgs(`${PG_URL}?schema=${schema}`),
-      async (end) => {
+      async ({ begin, end }) => {
         const c = new pg.Client({ connectionString: PG_URL });
         await c.connect();
         const { rows: counts } = await c.query(
-          `SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at <= $1) AS processed FROM "${schema}".inbox`,
-          [end],
+          `SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at BETWEEN $1 AND $2) AS processed FROM "${schema}".inbox`,
+          [begin, end],
         );
         await c.query(`DROP SCHEMA "${schema}" CASCADE`);
         await c.end();
@@ -265,7 +287,7 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
   const naive = rows.find((r) => r.name.startsWith('hand-written'));
   const floor = rows[0];
   console.log(
-    `\n## receiver throughput (wrk -t1 -c50 -d${seconds}s, distinct signed notifications, node ${process.version})`,
+    `\n## receiver throughput (wrk -t1 -c50 -d${seconds}s after a ${warmup}s warm-up, distinct signed notifications, node ${process.version})`,
   );
   console.log(
     `${'server'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'×hand'.padStart(6)} ${'×floor'.padStart(6)} ${'done/s'.padStart(7)}  stored/acked`,
@@ -277,7 +299,7 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
       r.result.writeErrors +
       r.result.timeouts +
       r.result.connectErrors;
-    const acked = r.result.requests - r.result.non2xx;
+    const acked = r.warmAcked + r.result.requests - r.result.non2xx;
     const check =
       r.stored === undefined ? 'n/a' : `${r.stored}/${acked} ${r.stored >= acked ? 'ok' : 'MISSING ROWS'}`;
     console.log(
@@ -285,6 +307,6 @@ export async function benchReceiver(options: { seconds?: number; count?: number 
     );
   }
   console.log(
-    'done/s: inbox rows the processor had finished (lifecycle applied) when wrk stopped, per second of load',
+    'done/s: inbox rows the processor finished (lifecycle applied) during the measured run, per second',
   );
 }

@@ -34,14 +34,14 @@ export async function benchScaleOut(seconds = 6): Promise<void> {
   const schemas = [`bench_one_${Date.now().toString(36)}`, `bench_two_${Date.now().toString(36)}`];
 
   const one = await start(process.execPath, serve(schemas[0] as string));
-  const single = await wrk(one.url, halves[0] as string, seconds, 50);
+  const single = await wrk(one.url, halves[0] as string, { seconds });
   await stop(one.child);
 
   const a = await start(process.execPath, serve(schemas[1] as string));
   const b = await start(process.execPath, serve(schemas[1] as string));
   const [ra, rb] = await Promise.all([
-    wrk(a.url, halves[0] as string, 25, seconds),
-    wrk(b.url, halves[1] as string, 25, seconds),
+    wrk(a.url, halves[0] as string, { seconds, connections: 25 }),
+    wrk(b.url, halves[1] as string, { seconds, connections: 25 }),
   ]);
   await Promise.all([stop(a.child), stop(b.child)]);
 

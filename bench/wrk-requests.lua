@@ -14,9 +14,11 @@ function init(args)
     }, body)
   end
   file:close()
+  -- optional second argument: start at this line (0-based), so runs can use different notifications
+  i = tonumber(args[2] or "0") % #reqs
 end
 
-local i = 0
+i = 0
 function request()
   i = i + 1
   if i > #reqs then i = 1 end
