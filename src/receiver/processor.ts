@@ -167,10 +167,13 @@ export class InboxProcessor {
     } finally {
       this.#active = undefined;
     }
-    // A full batch means more may be waiting; so does a nudge that came during the pass.
-    const again = processed >= this.#batchSize || this.#again;
+    // A full batch means more is waiting: go on at once. A nudge during the pass means new rows: look
+    // again after the nudge delay, so that under steady load they arrive as batches rather than one by one
+    // (every pass rewrites the pages of the rows it touches, so tiny passes multiply the writes).
+    const full = processed >= this.#batchSize;
+    const nudged = this.#again;
     this.#again = false;
-    this.#schedule(again ? 0 : this.#pollIntervalMs);
+    this.#schedule(full ? 0 : nudged ? this.#nudgeDelayMs : this.#pollIntervalMs);
   }
 
   /**
