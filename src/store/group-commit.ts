@@ -12,7 +12,10 @@ export interface GroupCommitOptions<I, O> {
   commit: (items: I[]) => O[] | Promise<O[]>;
   maxBatch?: number;
   onBatch?: (size: number) => void;
-  /** Items with the same key never share a batch (a multi-row upsert cannot touch one row twice). */
+  /**
+   * Items with the same key never share a batch (a multi-row upsert cannot touch one row twice), and an
+   * item waits while a batch with its key is in flight, so the first to arrive is the first committed.
+   */
   keyOf?: (item: I) => string;
 }
 
@@ -28,6 +31,8 @@ export class GroupCommit<I, O> {
   readonly #onBatch: ((size: number) => void) | undefined;
   readonly #keyOf: ((item: I) => string) | undefined;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Keys of the batches in flight (with keyOf). */
+  readonly #busyKeys = new Set<string>();
   #queue: Pending<I, O>[] = [];
   #scheduled = false;
 
@@ -53,6 +58,7 @@ export class GroupCommit<I, O> {
     this.#scheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#take();
+      if (batch.length === 0) return; // what is left waits for a batch in flight with its key
       let results: O[] | Promise<O[]>;
       try {
         results = this.#commit(batch.map((p) => p.item));
@@ -64,21 +70,28 @@ export class GroupCommit<I, O> {
         this.#answer(batch, results);
         continue;
       }
-      const done = results.then(
-        (out) => this.#answer(batch, out),
-        (error: unknown) => {
-          for (const p of batch) p.reject(error);
-        },
-      );
+      const keys = this.#keyOf ? batch.map((p) => (this.#keyOf as (item: I) => string)(p.item)) : [];
+      for (const key of keys) this.#busyKeys.add(key);
+      const done = results
+        .then(
+          (out) => this.#answer(batch, out),
+          (error: unknown) => {
+            for (const p of batch) p.reject(error);
+          },
+        )
+        .finally(() => {
+          this.#inFlight.delete(done);
+          for (const key of keys) this.#busyKeys.delete(key);
+          if (keys.length > 0 && this.#queue.length > 0) this.flush();
+        });
       this.#inFlight.add(done);
-      void done.finally(() => this.#inFlight.delete(done));
     }
   }
 
   /** Commits what is queued and waits for every batch in flight (shutdown). */
   async drain(): Promise<void> {
     this.flush();
-    await Promise.all(this.#inFlight);
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
   #answer(batch: Pending<I, O>[], results: O[]): void {
@@ -86,7 +99,7 @@ export class GroupCommit<I, O> {
     for (const [i, p] of batch.entries()) p.resolve(results[i] as O);
   }
 
-  /** The next batch: queue order, at most maxBatch, and with keyOf no key twice (repeats wait). */
+  /** The next batch: queue order, at most maxBatch; with keyOf no key twice and none in flight. */
   #take(): Pending<I, O>[] {
     const keyOf = this.#keyOf;
     if (!keyOf) return this.#queue.splice(0, this.#maxBatch);
@@ -95,7 +108,7 @@ export class GroupCommit<I, O> {
     const keys = new Set<string>();
     for (const p of this.#queue) {
       const key = keyOf(p.item);
-      if (batch.length < this.#maxBatch && !keys.has(key)) {
+      if (batch.length < this.#maxBatch && !keys.has(key) && !this.#busyKeys.has(key)) {
         keys.add(key);
         batch.push(p);
       } else rest.push(p);

@@ -36,6 +36,17 @@ export const SQL = {
   finishInbox: `UPDATE inbox SET status = ?, lease_owner = NULL, leased_until = NULL, next_attempt_at = ?, last_error = ?,
       processed_at = ?, updated_at = ?
     WHERE id = ? AND lease_owner = ? AND status = 'PROCESSING'`,
+  /**
+   * SQL.finishInbox for `rows` rows in one statement (PostgreSQL; parameters: finishParams per row in turn).
+   * Answers the ids it finished; a row whose lease was lost is not among them.
+   */
+  finishInboxMany: (rows: number): string =>
+    `UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL, next_attempt_at = v.next_attempt_at,
+      last_error = v.last_error, processed_at = v.processed_at, updated_at = v.now
+    FROM (VALUES ${Array.from({ length: rows }, () => '(?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text, ?::text)').join(', ')})
+      AS v(status, next_attempt_at, last_error, processed_at, now, id, owner)
+    WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
+    RETURNING inbox.id`,
   getInbox: 'SELECT * FROM inbox WHERE id = ?',
   requeueQuarantined: `UPDATE inbox SET status = 'PENDING', event_key = ?, type = ?, violations = NULL, attempts = 0,
       last_error = NULL, next_attempt_at = ?, applied = 0, outcome = NULL, updated_at = ?

@@ -66,6 +66,30 @@ describe.each(['sync', 'async'] as const)('group commit (%s commit)', (mode) => 
   });
 });
 
+describe('group commit ordering by key', () => {
+  it('starts a batch with a repeated key only after the batch holding its first copy has committed', async () => {
+    const events: string[] = [];
+    const group = new GroupCommit<Item, number>({
+      keyOf: (i) => i.key,
+      commit: (items) => {
+        const names = items.map((i) => `${i.key}${i.n}`).join(',');
+        events.push(`start ${names}`);
+        return new Promise((resolve) =>
+          setTimeout(() => {
+            events.push(`end ${names}`);
+            resolve(items.map((i) => i.n));
+          }, 5),
+        );
+      },
+    });
+    const first = [group.submit(item('a', 1)), group.submit(item('b', 2))];
+    await new Promise((r) => setImmediate(r)); // the first batch is in flight
+    const later = [group.submit(item('a', 3)), group.submit(item('c', 4))];
+    await Promise.all([...first, ...later]);
+    expect(events).toEqual(['start a1,b2', 'start c4', 'end a1,b2', 'start a3', 'end c4', 'end a3']);
+  });
+});
+
 describe('group commit drain', () => {
   it('commits what is queued and waits for batches in flight before it resolves', async () => {
     const r = recorder('async');

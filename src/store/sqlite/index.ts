@@ -45,6 +45,7 @@ import {
 const CLAIM_SQLITE = SQL.claimInbox(false);
 const CLAIM_OUTBOX_SQLITE = SQL.claimOutbox(false);
 
+import { GroupCommit } from '../group-commit.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -70,7 +71,6 @@ import type {
   TimelineEntry,
 } from '../types.js';
 import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
-import { GroupCommit } from '../group-commit.js';
 
 export interface SqliteStoreOptions {
   /** File path, or `:memory:` for a throwaway store (tests, `authnotify send`). */
