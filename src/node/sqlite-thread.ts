@@ -112,7 +112,12 @@ export class ThreadedSqliteStore implements Store {
         reject: (error) => this.#settle(id, () => reject(error)),
       });
       const request: WorkerRequest = { id, method, args };
-      this.#worker.postMessage(request);
+      try {
+        this.#worker.postMessage(request);
+      } catch (error) {
+        // Arguments that cannot be cloned (a function in a row, say) never reach the thread.
+        this.#pending.get(id)?.reject(error);
+      }
     }) as ReturnType<Store[K]>;
   }
 

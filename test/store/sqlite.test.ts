@@ -47,6 +47,14 @@ describe('SQLite in a worker thread', () => {
     });
   });
 
+  it('rejects a call whose arguments cannot cross to the thread, and stays usable', async () => {
+    const store = await createThreadedSqliteStore({ path: join(dir, 'clone.db') });
+    const row = { ...inboxRow(), headers: { bad: (() => 'x') as unknown as string } };
+    await expect(store.insertInbox(row)).rejects.toThrow(/could not be cloned/);
+    await expect(store.insertInbox(inboxRow())).resolves.toMatchObject({ outcome: 'inserted' });
+    await store.close();
+  });
+
   it('reports each group commit to onBatch from the thread', async () => {
     const sizes: number[] = [];
     const store = await createThreadedSqliteStore({
