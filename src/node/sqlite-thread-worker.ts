@@ -28,12 +28,13 @@ export interface WorkerRequest {
   args: readonly unknown[];
 }
 
-export type WorkerReply =
-  | { ready: true }
-  | { ready: false; error: ErrorData }
-  | { batch: number }
+/** What the thread answers a call with; the answers of one turn travel as one array. */
+export type CallReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: ErrorData };
+
+/** The thread's other messages: whether it opened the database, and each group commit's size. */
+export type WorkerReply = { ready: true } | { ready: false; error: ErrorData } | { batch: number };
 
 /** How long a decision made on the calling thread may take before the transaction gives up. */
 const DECISION_TIMEOUT_MS = 30_000;
@@ -91,7 +92,17 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     post({ ready: false, error: errorData(error) });
     return;
   }
-  port.on('message', (request: WorkerRequest) => {
+  let replies: CallReply[] = [];
+  const sendReplies = () => {
+    if (replies.length === 0) return;
+    port.postMessage(replies);
+    replies = [];
+  };
+  const answer = (reply: CallReply) => {
+    if (replies.length === 0) setImmediate(sendReplies);
+    replies.push(reply);
+  };
+  const run = (request: WorkerRequest) => {
     const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
     let result: Promise<unknown>;
     try {
@@ -101,12 +112,18 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     }
     result.then(
       (value) => {
-        post({ id: request.id, ok: true, value });
-        // Closed: let the thread end on its own (it has nothing left to wait for).
-        if (request.method === 'close') port.close();
+        answer({ id: request.id, ok: true, value });
+        if (request.method === 'close') {
+          // Closed: answer now and let the thread end on its own (nothing is left to wait for).
+          sendReplies();
+          port.close();
+        }
       },
-      (error: unknown) => post({ id: request.id, ok: false, error: errorData(error) }),
+      (error: unknown) => answer({ id: request.id, ok: false, error: errorData(error) }),
     );
+  };
+  port.on('message', (calls: WorkerRequest[]) => {
+    for (const call of calls) run(call);
   });
   post({ ready: true });
 }

@@ -24,6 +24,7 @@ import type {
   Store,
 } from '../store/types.js';
 import type {
+  CallReply,
   DecideReply,
   DecideRequest,
   DecideSpec,
@@ -56,6 +57,7 @@ export class ThreadedSqliteStore implements Store {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   readonly #deciders = new Map<number, Decide>();
+  #outgoing: WorkerRequest[] = [];
   #next = 0;
   #failure: AuthNotifyError | undefined;
 
@@ -77,17 +79,15 @@ export class ThreadedSqliteStore implements Store {
       Atomics.store(decisions.signal, 0, 1);
       Atomics.notify(decisions.signal, 0);
     });
-    worker.on('message', (reply: WorkerReply) => {
-      if ('batch' in reply) {
-        onBatch?.(reply.batch);
-        return;
-      }
-      if (!('id' in reply)) return;
-      const pending = this.#pending.get(reply.id);
-      if (!pending) return;
-      this.#pending.delete(reply.id);
-      if (reply.ok) pending.resolve(reply.value);
-      else pending.reject(toError(reply.error));
+    worker.on('message', (message: WorkerReply | CallReply[]) => {
+      if (Array.isArray(message)) {
+        for (const reply of message) {
+          const pending = this.#pending.get(reply.id);
+          if (!pending) continue;
+          if (reply.ok) pending.resolve(reply.value);
+          else pending.reject(toError(reply.error));
+        }
+      } else if ('batch' in message) onBatch?.(message.batch);
     });
     worker.on('error', (error) => this.#fail(`the SQLite thread failed: ${error.message}`));
     worker.on('exit', () => this.#fail('the SQLite thread has stopped'));
@@ -111,14 +111,32 @@ export class ThreadedSqliteStore implements Store {
         resolve: (value) => this.#settle(id, () => resolve(value)),
         reject: (error) => this.#settle(id, () => reject(error)),
       });
-      const request: WorkerRequest = { id, method, args };
-      try {
-        this.#worker.postMessage(request);
-      } catch (error) {
-        // Arguments that cannot be cloned (a function in a row, say) never reach the thread.
-        this.#pending.get(id)?.reject(error);
-      }
+      if (this.#outgoing.length === 0) setImmediate(() => this.#send());
+      this.#outgoing.push({ id, method, args });
     }) as ReturnType<Store[K]>;
+  }
+
+  /**
+   * Sends the calls of one event-loop turn as one message (the thread answers a turn's results as one
+   * message too): each message costs a wake-up of the other thread, and a burst of requests would
+   * otherwise pay one per notification each way.
+   */
+  #send(): void {
+    const calls = this.#outgoing;
+    this.#outgoing = [];
+    try {
+      this.#worker.postMessage(calls);
+    } catch {
+      // Some call's arguments cannot be cloned (a function in a row, say): send the calls one by one so
+      // that only those fail.
+      for (const call of calls) {
+        try {
+          this.#worker.postMessage([call]);
+        } catch (error) {
+          this.#pending.get(call.id)?.reject(error);
+        }
+      }
+    }
   }
 
   #settle(id: number, settle: () => void): void {
