@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { createThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
+import { createThreadedSqliteStore, ThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { inboxRow, runStoreContract } from './contract.js';
 
@@ -53,6 +54,25 @@ describe('SQLite in a worker thread', () => {
     await expect(store.insertInbox(row)).rejects.toThrow(/could not be cloned/);
     await expect(store.insertInbox(inboxRow())).resolves.toMatchObject({ outcome: 'inserted' });
     await store.close();
+  });
+
+  it('fails pending and later calls with STORE_UNAVAILABLE when its thread dies', async () => {
+    // A stand-in thread that takes one call and then dies, as a crashed SQLite thread would.
+    const worker = new Worker(
+      "require('node:worker_threads').parentPort.once('message', () => { throw new Error('boom'); });",
+      { eval: true },
+    );
+    const channel = new MessageChannel();
+    const store = new ThreadedSqliteStore(worker, {
+      port: channel.port1,
+      signal: new Int32Array(new SharedArrayBuffer(4)),
+    });
+    await expect(store.countInbox()).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining('boom'),
+    });
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    channel.port1.close();
   });
 
   it('reports each group commit to onBatch from the thread', async () => {
