@@ -10,30 +10,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/types.js';
 import { OK, testReceiver } from '../helpers/receiver.js';
 
-const mountPoint = mkdtempSync(join(tmpdir(), 'authnotify-full-'));
-const skipReason: string | undefined = (() => {
+/** A fresh 1.5 MiB tmpfs per case; undefined where it cannot be mounted. */
+function mountSmallTmpfs(): string | undefined {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'authnotify-full-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1536k', 'tmpfs', mountPoint], { stdio: 'ignore' });
-    return undefined;
+    mounted.push(mountPoint);
+    return mountPoint;
   } catch {
-    return 'cannot mount a small tmpfs here (needs root)';
+    return undefined;
   }
-})();
+}
+const mounted: string[] = [];
+const probe = mountSmallTmpfs();
+/** The probe's mount is the first case's; later cases mount their own. */
+const spare = probe === undefined ? [] : [probe];
+const skipReason = probe === undefined ? 'cannot mount a small tmpfs here (needs root)' : undefined;
 if (skipReason) console.warn(`skipping the full-disk test: ${skipReason}`);
 
 afterAll(() => {
-  if (!skipReason) execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
+  for (const mountPoint of mounted) execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
 });
 
-describe('SQLite on a full disk', () => {
+// serve keeps the connection in a worker thread; embedders may use the store on their own thread.
+const stores: [string, (path: string) => Promise<Store>][] = [
+  ['on the receiving thread', (path) => createSqliteStore({ path })],
+  ['in a worker thread', (path) => createThreadedSqliteStore({ path })],
+];
+
+describe.each(stores)('SQLite on a full disk (%s)', (_name, open) => {
   it.skipIf(skipReason !== undefined)(
     'answers 503 U while full, loses nothing acknowledged, stays consistent, recovers without a restart',
     async () => {
+      const mountPoint = spare.pop() ?? mountSmallTmpfs();
+      if (mountPoint === undefined) throw new Error('could not mount another small tmpfs');
       const path = join(mountPoint, 'full.db');
-      const store = await createSqliteStore({ path });
+      const store = await open(path);
       const t = await testReceiver({ clock: { now: () => Date.now() } }, store);
       const acked: string[] = [];
       const statuses = new Map<number, number>();
