@@ -221,6 +221,9 @@ export class ThreadedSqliteStore implements Store {
   finishInboxMany(...args: Parameters<Store['finishInboxMany']>) {
     return this.#call('finishInboxMany', args);
   }
+  renewInboxLeases(...args: Parameters<Store['renewInboxLeases']>) {
+    return this.#call('renewInboxLeases', args);
+  }
   claimCodeRedemption(...args: Parameters<Store['claimCodeRedemption']>) {
     return this.#call('claimCodeRedemption', args);
   }

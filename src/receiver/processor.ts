@@ -181,7 +181,7 @@ export class InboxProcessor {
    * handlers row by row, the outcomes in one transaction. Returns how many rows were claimed.
    */
   async runOnce(): Promise<number> {
-    const { store, clock, logger, observer } = this.#deps;
+    const { store, clock } = this.#deps;
     const rows = await store.claimInbox({
       now: clock.now(),
       limit: this.#batchSize,
@@ -189,6 +189,44 @@ export class InboxProcessor {
       owner: this.owner,
     });
     if (rows.length === 0) return 0;
+    const renewal = this.#keepLeases(rows.map((r) => r.id));
+    try {
+      await this.#process(rows);
+    } finally {
+      clearInterval(renewal);
+    }
+    return rows.length;
+  }
+
+  /**
+   * Renews the pass's leases every third of the lease while it runs, so that slow handlers do not let
+   * another worker claim the same rows (which would run them again).
+   */
+  #keepLeases(ids: string[]): ReturnType<typeof setInterval> {
+    const { store, clock, logger } = this.#deps;
+    const timer = setInterval(
+      () => {
+        store
+          .renewInboxLeases(ids, this.owner, clock.now() + this.#leaseMs)
+          .then((renewed) => {
+            if (renewed.length < ids.length)
+              logger.warn(
+                { lost: ids.length - renewed.length },
+                'lease lost during a pass; another worker may run those notifications again',
+              );
+          })
+          .catch((error: unknown) =>
+            logger.warn({ err: (error as Error).message }, 'could not renew inbox leases'),
+          );
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
+    timer.unref?.();
+    return timer;
+  }
+
+  async #process(rows: InboxRecord[]): Promise<void> {
+    const { store, clock, logger, observer } = this.#deps;
     const work: Work[] = [];
     for (const row of rows) {
       try {
@@ -239,7 +277,6 @@ export class InboxProcessor {
         );
       observer.processed?.(outcomes[i] as Outcome, rows[i]?.type ?? null);
     }
-    return rows.length;
   }
 
   /** `concurrency` passes at once; returns the rows claimed by the fullest (a full one means more wait). */

@@ -47,6 +47,11 @@ export const SQL = {
       AS v(status, next_attempt_at, last_error, processed_at, now, id, owner)
     WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
     RETURNING inbox.id`,
+  /** Lease renewal; the ids as a JSON array (SQLite) or a text array (PostgreSQL). */
+  renewInboxLeasesSqlite: `UPDATE inbox SET leased_until = ?
+    WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'PROCESSING' RETURNING id`,
+  renewInboxLeasesPostgres: `UPDATE inbox SET leased_until = ?
+    WHERE id = ANY(?::text[]) AND lease_owner = ? AND status = 'PROCESSING' RETURNING id`,
   getInbox: 'SELECT * FROM inbox WHERE id = ?',
   requeueQuarantined: `UPDATE inbox SET status = 'PENDING', event_key = ?, type = ?, violations = NULL, attempts = 0,
       last_error = NULL, next_attempt_at = ?, applied = 0, outcome = NULL, updated_at = ?

@@ -331,6 +331,11 @@ export interface Store {
   /** Several `finishInbox` calls in one transaction. */
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
   /**
+   * Extends the leases `owner` still holds on these rows to `leasedUntil` (a pass whose handlers run long
+   * keeps its rows); answers the ids renewed — a row missing from it was lost to another worker.
+   */
+  renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]>;
+  /**
    * Claims an authCode for redemption (applyToken): true for exactly one caller, however many race
    * (the redirect and AUTHCODE_CREATED). `releaseCodeRedemption` gives it back when the outcome was unknown.
    */

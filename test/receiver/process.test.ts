@@ -238,6 +238,46 @@ describe('the running processor', () => {
   });
 });
 
+describe('leases during a pass', () => {
+  it('renews the leases while slow handlers run, so another worker cannot claim the rows meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const t = await testReceiver({ processor: { leaseMs: 3000 } });
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let runs = 0;
+      t.receiver.on('TOKEN_CANCELED', async () => {
+        runs++;
+        await held;
+      });
+      await t.send(canceled('tok-slow'));
+      const drained = t.receiver.drain();
+      await vi.waitFor(() => expect(runs).toBe(1));
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(1000);
+        await vi.advanceTimersByTimeAsync(1000); // a renewal every third of the lease
+      }
+      // Past the first lease (claimed at START, 3 s): still leased to the running pass.
+      t.clock.advance(1500);
+      const other = await t.store.claimInbox({
+        now: t.clock.now(),
+        limit: 10,
+        leaseMs: 3000,
+        owner: 'other',
+      });
+      expect(other).toEqual([]);
+      release();
+      await drained;
+      expect(runs).toBe(1);
+      expect((await t.store.countInbox()).PROCESSED).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('concurrent passes', () => {
   it('handles every row once when several passes claim at the same time', async () => {
     const t = await testReceiver({ processor: { concurrency: 3, batchSize: 2, pollIntervalMs: 3_600_000 } });

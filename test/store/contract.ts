@@ -125,6 +125,25 @@ export function runStoreContract(
       expect(c.map((r) => r.id)).toEqual([later.id]);
     });
 
+    it('renews only the leases the owner still holds, and a renewed row is not claimed by others', async () => {
+      const T = 15_000_000;
+      await drainAll(store, T);
+      const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T })];
+      for (const r of rows) await store.insertInbox(r);
+      const ids = rows.map((r) => r.id);
+      await store.claimInbox({ now: T, limit: 10, leaseMs: 1000, owner: 'A' });
+      expect(await store.renewInboxLeases(ids, 'B', T + 9000)).toEqual([]); // not B's
+      expect([...(await store.renewInboxLeases(ids, 'A', T + 9000))].sort()).toEqual([...ids].sort());
+      // past the first lease, before the renewed one: nobody else gets them
+      expect(await store.claimInbox({ now: T + 5000, limit: 10, leaseMs: 1000, owner: 'B' })).toEqual([]);
+      expect(await store.finishInbox(ids[0] as string, 'A', { status: 'PROCESSED', now: T + 5001 })).toBe(
+        true,
+      );
+      // finished rows are no longer leased, so only the other is renewed
+      expect(await store.renewInboxLeases(ids, 'A', T + 20_000)).toEqual([ids[1]]);
+      expect(await store.renewInboxLeases([], 'A', T + 20_000)).toEqual([]);
+    });
+
     it('never leases one row to two concurrent claimers', async () => {
       const T = 20_000_000;
       await drainAll(store, T);

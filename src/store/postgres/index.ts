@@ -239,6 +239,16 @@ export class PostgresStore implements Store {
     return result.rowCount === 1;
   }
 
+  async renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const result = await this.#query('renew inbox leases', SQL.renewInboxLeasesPostgres, [
+      leasedUntil,
+      [...ids],
+      owner,
+    ]);
+    return result.rows.map((r) => r.id as string);
+  }
+
   async getInbox(id: string): Promise<InboxRecord | undefined> {
     const result = await this.#query('read an inbox row', SQL.getInbox, [id]);
     return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;

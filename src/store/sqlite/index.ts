@@ -213,6 +213,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  async renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.#relaxed('renew inbox leases', () =>
+      (this.#prepare(SQL.renewInboxLeasesSqlite).all(leasedUntil, JSON.stringify(ids), owner) as Row[]).map(
+        (r) => r.id as string,
+      ),
+    );
+  }
   async getInbox(id: string): Promise<InboxRecord | undefined> {
     return this.#run('read an inbox row', () => {
       const row = this.#prepare(SQL.getInbox).get(id) as Row | undefined;
