@@ -200,7 +200,9 @@ export class InboxProcessor {
 
   /**
    * Renews the pass's leases every third of the lease while it runs, so that slow handlers do not let
-   * another worker claim the same rows (which would run them again).
+   * another worker claim the same rows (which would run them again). A row the store skips (finished, or
+   * locked by this pass's own transaction at that moment) is simply not renewed this time; a lease truly
+   * lost is reported when the pass finishes.
    */
   #keepLeases(ids: string[]): ReturnType<typeof setInterval> {
     const { store, clock, logger } = this.#deps;
@@ -208,13 +210,6 @@ export class InboxProcessor {
       () => {
         store
           .renewInboxLeases(ids, this.owner, clock.now() + this.#leaseMs)
-          .then((renewed) => {
-            if (renewed.length < ids.length)
-              logger.warn(
-                { lost: ids.length - renewed.length },
-                'lease lost during a pass; another worker may run those notifications again',
-              );
-          })
           .catch((error: unknown) =>
             logger.warn({ err: (error as Error).message }, 'could not renew inbox leases'),
           );

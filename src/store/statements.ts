@@ -6,25 +6,36 @@ import { AUTHORIZATION_COLUMNS } from './rows.js';
 import type { AttemptRecord, InboxFinish, NewInboxRow, NewOutboxRow, OutboxNext } from './types.js';
 
 const INBOX_ROW = `(${Array.from({ length: 14 }, () => '?').join(', ')})`;
-const insertInboxSql = new Map<number, string>();
+const insertInboxSql = new Map<string, string>();
 
 export const SQL = {
   /**
-   * Stores `rows` notifications in one statement (a duplicate event key bumps its counter); answers carry
-   * the event key, since PostgreSQL does not promise RETURNING rows in VALUES order. Parameters: inboxParams.
+   * Stores `rows` notifications in one statement. A known event key either bumps its counter (`count`: one
+   * row, SQLite) or is left out of the answer (`skip`: PostgreSQL's batches, whose duplicates are then
+   * counted one row at a time with countDuplicate — an upsert locking several existing rows in key order
+   * could deadlock with a processor transaction locking them in its own order). Answers carry the event key,
+   * since PostgreSQL does not promise RETURNING rows in VALUES order. Parameters: inboxParams per row.
    */
-  insertInbox: (rows = 1): string => {
-    let sql = insertInboxSql.get(rows);
+  insertInbox: (rows = 1, known: 'count' | 'skip' = 'count'): string => {
+    const key = `${rows}:${known}`;
+    let sql = insertInboxSql.get(key);
     if (sql === undefined) {
       sql = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version,
     violations, request_id, received_at, next_attempt_at, updated_at)
     VALUES ${Array.from({ length: rows }, () => INBOX_ROW).join(', ')}
-    ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
+    ON CONFLICT (event_key) ${
+      known === 'count'
+        ? 'DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at'
+        : 'DO NOTHING'
+    }
     RETURNING id, event_key, duplicates`;
-      insertInboxSql.set(rows, sql);
+      insertInboxSql.set(key, sql);
     }
     return sql;
   },
+  /** Counts one more copy of a stored notification. Parameters: received at, event key. */
+  countDuplicate: `UPDATE inbox SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE event_key = ?
+    RETURNING id, duplicates`,
   /** Due rows and rows whose lease expired, each found through its partial index; up to `limit` of each. */
   claimInbox: (skipLocked: boolean) => {
     const lock = skipLocked ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -50,8 +61,11 @@ export const SQL = {
   /** Lease renewal; the ids as a JSON array (SQLite) or a text array (PostgreSQL). */
   renewInboxLeasesSqlite: `UPDATE inbox SET leased_until = ?
     WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'PROCESSING' RETURNING id`,
+  // SKIP LOCKED: rows the pass's own lifecycle transaction holds are renewed next time; waiting for them
+  // would deadlock with that transaction.
   renewInboxLeasesPostgres: `UPDATE inbox SET leased_until = ?
-    WHERE id = ANY(?::text[]) AND lease_owner = ? AND status = 'PROCESSING' RETURNING id`,
+    WHERE id IN (SELECT id FROM inbox WHERE id = ANY(?::text[]) AND lease_owner = ? AND status = 'PROCESSING'
+      FOR UPDATE SKIP LOCKED) RETURNING id`,
   getInbox: 'SELECT * FROM inbox WHERE id = ?',
   requeueQuarantined: `UPDATE inbox SET status = 'PENDING', event_key = ?, type = ?, violations = NULL, attempts = 0,
       last_error = NULL, next_attempt_at = ?, applied = 0, outcome = NULL, updated_at = ?

@@ -212,21 +212,34 @@ export class PostgresStore implements Store {
     return this.#inserts.submit(row);
   }
 
-  /** One group commit: a multi-row upsert, keys in ascending order so concurrent batches cannot deadlock. */
+  /**
+   * One group commit: a multi-row insert, keys in ascending order so concurrent batches lock in one order.
+   * Copies of stored notifications are counted afterwards one row at a time (see SQL.insertInbox).
+   */
   async #insertMany(rows: NewInboxRow[]): Promise<InboxInsertResult[]> {
     const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
     const result = await this.#query(
       'store the notification',
-      SQL.insertInbox(sorted.length),
+      SQL.insertInbox(sorted.length, 'skip'),
       sorted.flatMap(inboxParams),
     );
-    const byKey = new Map(result.rows.map((r) => [r.event_key as string, r]));
-    return rows.map((row) => {
-      const out = byKey.get(row.eventKey);
-      if (!out) throw storeUnavailable(new Error('the insert returned no row'), 'store the notification');
-      const duplicates = Number(out.duplicates);
-      return { outcome: duplicates === 0 ? 'inserted' : 'duplicate', id: out.id as string, duplicates };
-    });
+    const inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
+    const answers: InboxInsertResult[] = [];
+    for (const row of rows) {
+      const id = inserted.get(row.eventKey);
+      if (id !== undefined) {
+        answers.push({ outcome: 'inserted', id, duplicates: 0 });
+        continue;
+      }
+      const counted = await this.#query('count a duplicate notification', SQL.countDuplicate, [
+        row.receivedAt,
+        row.eventKey,
+      ]);
+      const out = counted.rows[0];
+      if (!out) throw storeUnavailable(new Error('the stored copy was not found'), 'store the notification');
+      answers.push({ outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) });
+    }
+    return answers;
   }
 
   async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
