@@ -13,8 +13,9 @@ export interface GroupCommitOptions<I, O> {
   maxBatch?: number;
   onBatch?: (size: number) => void;
   /**
-   * Items with the same key never share a batch (a multi-row upsert cannot touch one row twice), and an
-   * item waits while a batch with its key is in flight, so the first to arrive is the first committed.
+   * Items with the same key never share a batch (a multi-row upsert cannot touch one row twice, and the
+   * first copy to arrive should be the one stored), and an item waits while a batch with its key is in
+   * flight, so the first to arrive is the first committed.
    */
   keyOf?: (item: I) => string;
 }
