@@ -202,24 +202,23 @@ export async function benchReceiver(
     name: string,
     command: string,
     args: string[],
-    count: (window: { begin: number; end: number }) => Promise<Counts | undefined>,
+    inspect: (window: { begin: number; end: number }) => Promise<Counts | undefined>,
   ) => {
     const { child, url } = await start(command, args);
     // Warm-up (JIT, caches, pools) on the file's last notifications; the measured run starts at the first.
-    const warm = await wrk(url, file, { seconds: warmup, offset: countLines - WARMUP_TAIL });
+    const warm = await wrk(url, file, { seconds: warmup, offset: count - WARMUP_TAIL });
     const begin = Date.now();
     const result = await wrk(url, file, { seconds });
     const end = Date.now();
     await stop(child);
-    const counts = await count({ begin, end });
+    const counts = await inspect({ begin, end });
     const warmAcked = warm.requests - warm.non2xx;
     rows.push({ name, result, warmAcked, stored: counts?.stored, processed: counts?.processed });
-    if (result.requests > countLines)
+    if (result.requests > count)
       console.log(
-        `  note: ${name} sent ${result.requests} requests, more than the ${countLines} distinct ones (some were duplicates)`,
+        `  note: ${name} sent ${result.requests} requests, more than the ${count} distinct ones (some were duplicates)`,
       );
   };
-  const countLines = count;
 
   await run(
     'bare node:http ack (HTTP floor)',

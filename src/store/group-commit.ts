@@ -71,7 +71,8 @@ export class GroupCommit<I, O> {
         this.#answer(batch, results);
         continue;
       }
-      const keys = this.#keyOf ? batch.map((p) => (this.#keyOf as (item: I) => string)(p.item)) : [];
+      const keyOf = this.#keyOf;
+      const keys = keyOf ? batch.map((p) => keyOf(p.item)) : [];
       for (const key of keys) this.#busyKeys.add(key);
       const done = results
         .then(

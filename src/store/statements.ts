@@ -1,38 +1,31 @@
 /**
- * SQL shared by both stores, written with `?` placeholders; the PostgreSQL store numbers them. Only the
- * claim query differs (PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers never share a row).
+ * SQL for both stores, written with `?` placeholders; the PostgreSQL store numbers them. The claim queries
+ * differ (PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers never share a row), and a few
+ * statements are one store's own (the batch statements of PostgreSQL's round-trip-saving paths, the
+ * lease renewal in each dialect); their doc comments say which.
  */
 import { AUTHORIZATION_COLUMNS } from './rows.js';
 import type { AttemptRecord, InboxFinish, NewInboxRow, NewOutboxRow, OutboxNext } from './types.js';
 
+const INSERT_INBOX = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path,
+    key_version, violations, request_id, received_at, next_attempt_at, updated_at)`;
 const INBOX_ROW = `(${Array.from({ length: 14 }, () => '?').join(', ')})`;
-const insertInboxSql = new Map<string, string>();
 
 export const SQL = {
+  /** Stores one notification; a known event key bumps its counter instead. Parameters: inboxParams. */
+  insertInbox: `${INSERT_INBOX} VALUES ${INBOX_ROW}
+    ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
+    RETURNING id, duplicates`,
   /**
-   * Stores `rows` notifications in one statement. A known event key either bumps its counter (`count`: one
-   * row, SQLite) or is left out of the answer (`skip`: PostgreSQL's batches, whose duplicates are then
-   * counted one row at a time with countDuplicate — an upsert locking several existing rows in key order
-   * could deadlock with a processor transaction locking them in its own order). Answers carry the event key,
-   * since PostgreSQL does not promise RETURNING rows in VALUES order. Parameters: inboxParams per row.
+   * Stores `rows` notifications in one statement (PostgreSQL's group commit; parameters: inboxParams per
+   * row) and answers the ones it inserted, with their event keys, since PostgreSQL does not promise
+   * RETURNING rows in VALUES order. Known event keys are left out and then counted one row at a time with
+   * countDuplicate: an upsert locking several existing rows in key order could deadlock with a processor
+   * transaction locking them in its own order.
    */
-  insertInbox: (rows = 1, known: 'count' | 'skip' = 'count'): string => {
-    const key = `${rows}:${known}`;
-    let sql = insertInboxSql.get(key);
-    if (sql === undefined) {
-      sql = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version,
-    violations, request_id, received_at, next_attempt_at, updated_at)
-    VALUES ${Array.from({ length: rows }, () => INBOX_ROW).join(', ')}
-    ON CONFLICT (event_key) ${
-      known === 'count'
-        ? 'DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at'
-        : 'DO NOTHING'
-    }
-    RETURNING id, event_key, duplicates`;
-      insertInboxSql.set(key, sql);
-    }
-    return sql;
-  },
+  insertInboxRows: (rows: number): string =>
+    `${INSERT_INBOX} VALUES ${Array.from({ length: rows }, () => INBOX_ROW).join(', ')}
+    ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key`,
   /** Counts one more copy of a stored notification. Parameters: received at, event key. */
   countDuplicate: `UPDATE inbox SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE event_key = ?
     RETURNING id, duplicates`,

@@ -332,7 +332,8 @@ export interface Store {
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
   /**
    * Extends the leases `owner` still holds on these rows to `leasedUntil` (a pass whose handlers run long
-   * keeps its rows); answers the ids renewed — a row missing from it was lost to another worker.
+   * keeps its rows); answers the ids renewed. A row missing from it was finished, lost to another worker,
+   * or (PostgreSQL) locked by a transaction at that moment, which renewal skips rather than waits for.
    */
   renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]>;
   /**

@@ -214,13 +214,13 @@ export class PostgresStore implements Store {
 
   /**
    * One group commit: a multi-row insert, keys in ascending order so concurrent batches lock in one order.
-   * Copies of stored notifications are counted afterwards one row at a time (see SQL.insertInbox).
+   * Copies of stored notifications are counted afterwards one row at a time (see SQL.insertInboxRows).
    */
   async #insertMany(rows: NewInboxRow[]): Promise<InboxInsertResult[]> {
     const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
     const result = await this.#query(
       'store the notification',
-      SQL.insertInbox(sorted.length, 'skip'),
+      SQL.insertInboxRows(sorted.length),
       sorted.flatMap(inboxParams),
     );
     const inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));

@@ -97,7 +97,7 @@ export class SqliteStore implements Store {
     let insert: Database.Statement | undefined;
     const insertMany = db.transaction((rows: NewInboxRow[]) =>
       rows.map((row) => {
-        insert ??= db.prepare(SQL.insertInbox());
+        insert ??= db.prepare(SQL.insertInbox);
         const result = insert.get(...inboxParams(row)) as { id: string; duplicates: number };
         return {
           outcome: result.duplicates === 0 ? 'inserted' : 'duplicate',
@@ -221,6 +221,7 @@ export class SqliteStore implements Store {
       ),
     );
   }
+
   async getInbox(id: string): Promise<InboxRecord | undefined> {
     return this.#run('read an inbox row', () => {
       const row = this.#prepare(SQL.getInbox).get(id) as Row | undefined;
