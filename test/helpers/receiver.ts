@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/protocol/clock.js';
+import { type Clock, ManualClock } from '../../src/protocol/clock.js';
 import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver/receiver.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -15,10 +15,11 @@ export const SECRET = 'a'.repeat(64);
 export const START = Date.parse('2026-11-23T10:00:00Z');
 export const OK = { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' } as const;
 
-export interface TestReceiver {
+export interface TestReceiver<C extends Clock = ManualClock> {
   receiver: Receiver;
   store: Store;
-  clock: ManualClock;
+  /** The receiver's clock; `send` signs every notification with it, so Request-Time is always in its window. */
+  clock: C;
   send(
     notification: Record<string, unknown> | string,
     options?: { path?: string; requestTime?: string; headers?: Record<string, string>; keyVersion?: string },
@@ -40,19 +41,19 @@ export function signAsFixtureAlipay(
   });
 }
 
-export async function testReceiver(
-  options: Partial<ReceiverOptions> = {},
+export async function testReceiver<C extends Clock = ManualClock>(
+  options: Partial<Omit<ReceiverOptions, 'clock'>> & { clock?: C } = {},
   store?: Store,
-): Promise<TestReceiver> {
-  const clock = new ManualClock(START);
+): Promise<TestReceiver<C>> {
+  const clock = (options.clock ?? new ManualClock(START)) as C;
   const s = store ?? (await createSqliteStore({ path: ':memory:' }));
   const receiver = await createReceiver({
     clientId: CLIENT_ID,
     alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
     store: s,
     secretKey: SECRET,
-    clock,
     ...options,
+    clock,
   });
   return {
     receiver,

@@ -9,11 +9,12 @@ import { type AddressInfo, connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNodeHandler } from '../../src/adapters/node-http.js';
+import type { Clock } from '../../src/protocol/clock.js';
 import { signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, OK, type TestReceiver, testReceiver } from '../helpers/receiver.js';
 
-let t: TestReceiver;
+let t: TestReceiver<Clock>;
 let server: Server;
 let port: number;
 const unhandled: unknown[] = [];
