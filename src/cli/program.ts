@@ -50,6 +50,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ? EXIT.USAGE
         : EXIT.FAILED;
     }
-    throw error;
+    // Not a mistake of the user's (those are AuthNotifyErrors above): still one line, no stack trace,
+    // unless AUTHNOTIFY_DEBUG asks for it.
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(
+      `error: ${message}\n${io.env.AUTHNOTIFY_DEBUG ? `${(error as Error).stack ?? ''}\n` : 'hint: set AUTHNOTIFY_DEBUG=1 for the stack trace, and please report it\n'}`,
+    );
+    return EXIT.FAILED;
   }
 }

@@ -6,11 +6,18 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAlipayClient } from '../client/client.js';
+import { listen } from '../http/listen.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import type { Logger } from '../receiver/ports.js';
 import { loadOrCreateKeyPair } from '../sandbox/keys.js';
 import { startSandbox } from '../sandbox/server.js';
-import { ADMIN_TOKEN, SECRET_KEY, secretFromFileBesideDatabase } from '../service/secret-file.js';
+import {
+  ADMIN_TOKEN,
+  materializeSecret,
+  planSecret,
+  SECRET_KEY,
+  secretKeyFor,
+} from '../service/secret-file.js';
 import { startService } from '../service/server.js';
 import { createSqliteStore } from '../store/sqlite/index.js';
 import { createDemoServer } from './demo-page.js';
@@ -44,60 +51,74 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   const next = (n: number) => (options.port === 0 ? 0 : options.port + n);
   const servicePath = join(dir, 'service.db');
   const spec = { kind: 'sqlite', path: servicePath } as const;
-  const secretKey = secretFromFileBesideDatabase(SECRET_KEY, spec, options.logger);
-  const adminToken = secretFromFileBesideDatabase(ADMIN_TOKEN, spec, options.logger);
+  const warn = (message: string) => options.logger.warn({}, message);
+  const secretKeyPlan = planSecret(SECRET_KEY, undefined, spec, warn);
+  const adminTokenPlan = planSecret(ADMIN_TOKEN, undefined, spec, warn);
 
-  // The service's URL is needed by the sandbox (notify URL) and vice versa (API endpoint): start the
-  // sandbox first on its port, then the service, then tell the sandbox where to notify.
-  const sandbox = await startSandbox({
-    host,
-    port: next(1),
-    database: join(dir, 'sandbox.db'),
-    keysDir: join(dir, 'sandbox-keys'),
-    clientId: DEV_CLIENT_ID,
-    merchantPublicKeys: { '1': merchant.publicKey },
-    timeScale: options.timeScale ?? 60,
-    logger: options.logger,
-  });
-  const client = await createAlipayClient({
-    clientId: DEV_CLIENT_ID,
-    merchantPrivateKey: merchant.privateKey,
-    alipayPublicKeys: sandbox.alipayPublicKey,
-    endpoint: sandbox.url,
-    keyVersion: '1',
-    crypto: nodeSignatureCrypto,
-  });
-  const service = await startService({
-    host,
-    port: next(0),
-    store: await createSqliteStore({ path: servicePath }),
-    clientId: DEV_CLIENT_ID,
-    alipayPublicKeys: { '1': sandbox.alipayPublicKey },
-    secretKey,
-    adminToken,
-    notifyPath: '/alipay/notify/authorization',
-    logger: options.logger,
-    flow: { client },
-  });
-  sandbox.context.config.notifyUrl = `${service.url}/alipay/notify/authorization`;
-  const demo = createDemoServer({ serviceUrl: service.url, sandboxUrl: sandbox.url, adminToken });
-  await new Promise<void>((resolve, reject) => {
-    demo.once('error', reject);
-    demo.listen(next(2), host, () => resolve());
-  });
-  const demoUrl = `http://${host}:${(demo.address() as AddressInfo).port}`;
-  return {
-    service: service.url,
-    sandbox: sandbox.url,
-    demo: demoUrl,
-    adminToken,
-    close: async () => {
-      await new Promise<void>((r) => {
-        demo.close(() => r());
-        demo.closeAllConnections();
-      });
-      await service.close();
-      await sandbox.close();
-    },
+  // Whatever started is closed again if a later step fails: the command must end, not hang.
+  const started: (() => Promise<void>)[] = [];
+  const closeStarted = async () => {
+    for (const close of started.reverse()) await close().catch(() => undefined);
   };
+  try {
+    // The service's URL is needed by the sandbox (notify URL) and vice versa (API endpoint): start the
+    // sandbox first on its port, then the service, then tell the sandbox where to notify.
+    const sandbox = await startSandbox({
+      host,
+      port: next(1),
+      database: join(dir, 'sandbox.db'),
+      keysDir: join(dir, 'sandbox-keys'),
+      clientId: DEV_CLIENT_ID,
+      merchantPublicKeys: { '1': merchant.publicKey },
+      timeScale: options.timeScale ?? 60,
+      logger: options.logger,
+    });
+    started.push(() => sandbox.close());
+    const client = await createAlipayClient({
+      clientId: DEV_CLIENT_ID,
+      merchantPrivateKey: merchant.privateKey,
+      alipayPublicKeys: sandbox.alipayPublicKey,
+      endpoint: sandbox.url,
+      keyVersion: '1',
+      crypto: nodeSignatureCrypto,
+    });
+    started.push(() => client.close());
+    const store = await createSqliteStore({ path: servicePath });
+    started.push(() => store.close());
+    const secretKey = await secretKeyFor(store, secretKeyPlan, options.logger);
+    const adminToken = materializeSecret(ADMIN_TOKEN, adminTokenPlan, options.logger);
+    const service = await startService({
+      host,
+      port: next(0),
+      store,
+      clientId: DEV_CLIENT_ID,
+      alipayPublicKeys: { '1': sandbox.alipayPublicKey },
+      secretKey,
+      adminToken,
+      notifyPath: '/alipay/notify/authorization',
+      logger: options.logger,
+      flow: { client },
+    });
+    started.splice(started.length - 2, 2, () => service.close());
+    sandbox.context.config.notifyUrl = `${service.url}/alipay/notify/authorization`;
+    const demo = createDemoServer({ serviceUrl: service.url, sandboxUrl: sandbox.url, adminToken });
+    await listen(demo, next(2), host);
+    const demoUrl = `http://${host}:${(demo.address() as AddressInfo).port}`;
+    return {
+      service: service.url,
+      sandbox: sandbox.url,
+      demo: demoUrl,
+      adminToken,
+      close: async () => {
+        await new Promise<void>((r) => {
+          demo.close(() => r());
+          demo.closeAllConnections();
+        });
+        await closeStarted();
+      },
+    };
+  } catch (error) {
+    await closeStarted();
+    throw error;
+  }
 }

@@ -176,6 +176,15 @@ export class ThreadedSqliteStore implements Store {
   ping() {
     return this.#call('ping', []);
   }
+  claimSetting(...args: Parameters<Store['claimSetting']>) {
+    return this.#call('claimSetting', args);
+  }
+  getSetting(...args: Parameters<Store['getSetting']>) {
+    return this.#call('getSetting', args);
+  }
+  hasData() {
+    return this.#call('hasData', []);
+  }
   async close(): Promise<void> {
     if (this.#failure) return;
     const exited = new Promise((resolve) => this.#worker.once('exit', resolve));

@@ -27,6 +27,8 @@ export type ErrorCode =
   // keys and configuration
   | 'KEY_INVALID'
   | 'CONFIG_INVALID'
+  /** Configuration was valid but the process could not start: a port in use, a file it cannot write. */
+  | 'STARTUP_FAILED'
   // calls to Alipay
   | 'ALIPAY_FAILED'
   | 'ALIPAY_UNKNOWN'
@@ -59,6 +61,7 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   ALIPAY_RESPONSE_INVALID: 502,
   KEY_INVALID: 500,
   CONFIG_INVALID: 500,
+  STARTUP_FAILED: 500,
   STORE_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   CONFLICT: 409,

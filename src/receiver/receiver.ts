@@ -20,7 +20,7 @@ import { readBodyCapped } from './body.js';
 import { HandlerRegistry, type NotificationHandler } from './handlers.js';
 import { type ApplyTokenPort, type Logger, type ReceiverObserver, silentLogger } from './ports.js';
 import { InboxProcessor, type ProcessorOptions } from './processor.js';
-import { createSecrets, type Secrets } from './secrets.js';
+import { bindSecretKey, createSecrets, type Secrets } from './secrets.js';
 
 export const DEFAULT_NOTIFY_PATH = '/alipay/notify/authorization';
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -150,6 +150,8 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   const keys = await toKeyRing(options.alipayPublicKeys);
   const secrets = await (options.secretsFactory ?? createSecrets)(options.secretKey);
   const clock = options.clock ?? systemClock;
+  // A different key could neither open the sealed bodies nor match the token hashes already stored.
+  await bindSecretKey(options.store, options.secretKey, clock.now());
   const newId = options.newId ?? (() => uuidv7(clock.now()));
   const logger = options.logger ?? silentLogger;
   const observer = options.observer ?? {};

@@ -6,6 +6,7 @@
 import { decodeBase64Strict, utf8 } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
+import type { Store } from '../store/types.js';
 
 export interface Secrets {
   /** Keyed hash (hex) of a token, for lookups without storing the token. */
@@ -144,4 +145,58 @@ export async function createSecrets(secret: string | Uint8Array): Promise<Secret
       }
     },
   };
+}
+
+/** The store setting that holds the secret key check. */
+export const SECRET_KEY_CHECK = 'secret_key_check';
+
+/**
+ * A keyed hash of a constant under a key derived from `secret` (HKDF, its own info string): tells whether a
+ * secret key is the one a database was first used with, and reveals nothing else about it.
+ * @example await secretKeyCheck(process.env.AUTHNOTIFY_SECRET_KEY ?? '') // 'v1:3f0c…'
+ */
+export async function secretKeyCheck(secret: string | Uint8Array): Promise<string> {
+  const master = await crypto.subtle.importKey(
+    'raw',
+    parseSecret(secret) as Uint8Array<ArrayBuffer>,
+    'HKDF',
+    false,
+    ['deriveKey'],
+  );
+  const key = await derive(
+    master,
+    'authnotify/key-check/v1',
+    { name: 'HMAC', hash: 'SHA-256', length: 256 },
+    ['sign'],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign('HMAC', key, utf8('authnotify secret key check') as Uint8Array<ArrayBuffer>),
+  );
+  let hex = 'v1:';
+  for (const b of mac) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/**
+ * Binds a store to a secret key on first use (stores its check) and refuses, with CONFIG_INVALID, a key
+ * other than the one the store was first used with. `from` names where the key was configured.
+ * @example await bindSecretKey(store, secretKey, Date.now(), 'AUTHNOTIFY_SECRET_KEY');
+ */
+export async function bindSecretKey(
+  store: Pick<Store, 'claimSetting'>,
+  secret: string | Uint8Array,
+  now: number,
+  from = 'the secret key',
+): Promise<void> {
+  const check = await secretKeyCheck(secret);
+  const stored = await store.claimSetting(SECRET_KEY_CHECK, check, now);
+  if (stored !== check) {
+    throw new AuthNotifyError(
+      'CONFIG_INVALID',
+      `${from}: this is not the secret key the database was first used with`,
+      {
+        hint: 'Configure the original key (its sealed bodies and token hashes need it). A new key cannot read the data already stored.',
+      },
+    );
+  }
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import { listen } from '../http/listen.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { createKeyRing, type KeyInput } from '../protocol/key-ring.js';
@@ -63,6 +64,8 @@ export interface RunningSandbox {
 
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
   const database = options.database ?? './.authnotify/sandbox.db';
+  // Keys are checked before anything is created, so a bad one leaves nothing behind.
+  const merchantKeys = await createKeyRing(options.merchantPublicKeys);
   if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
   const keys = await loadOrCreateSandboxKeys(options.keysDir ?? './.authnotify/sandbox-keys');
   const logger = options.logger ?? silentLogger;
@@ -99,7 +102,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     clock,
     sender,
     logger,
-    merchantKeys: await createKeyRing(options.merchantPublicKeys),
+    merchantKeys,
     privateKey: keys.privateKey,
     baseUrl: () => baseUrl,
   };
@@ -144,10 +147,18 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   );
 
   const server = createServer(getRequestListener(app.fetch));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8788, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const closeState = async () => {
+    await sender.stop();
+    await sender.close();
+    state.close();
+    await store.close();
+  };
+  try {
+    await listen(server, options.port ?? 8788, options.host ?? '127.0.0.1');
+  } catch (error) {
+    await closeState();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   if (options.deliver !== false) sender.start();
@@ -166,10 +177,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
           server.close(() => r());
           server.closeAllConnections();
         });
-        await sender.stop();
-        await sender.close();
-        state.close();
-        await store.close();
+        await closeState();
       })();
       return closing;
     },

@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { createPrivately } from '../store/sqlite/index.js';
 
 export interface SandboxConsult {
   id: string;
@@ -103,6 +104,7 @@ export class SandboxState {
 
   constructor(path: string) {
     try {
+      createPrivately(path);
       this.#db = new Database(path);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('busy_timeout = 5000');

@@ -17,6 +17,8 @@ import { readJsonBody } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { buildOpenApi, commonOperations, notifyOperation, type Operation } from './openapi-doc.js';
 import { RejectionLimiter } from './rate-limit.js';
+import { ADMIN_TOKEN } from './secret-file.js';
+import type { StoreHealth } from './store-health.js';
 
 /** The client's address from @hono/node-server's bindings (the socket), or 'unknown'. */
 function sourceOf(env: unknown): string {
@@ -34,6 +36,8 @@ export interface ApiOptions {
   metrics?: Metrics;
   /** Rejections of the last hour for the dashboard's health strip. */
   rejections?: RecentRejections;
+  /** What the notify endpoint last found about store writes, for /readyz. */
+  storeHealth?: StoreHealth;
 }
 
 export const StartAuthorizationBody = z
@@ -113,6 +117,8 @@ function redactedBody(raw: Uint8Array): { body: unknown; note: string } {
 }
 
 export function createApi(options: ApiOptions): Hono {
+  // An empty or short token would open the admin API and the dashboard (issue 11): refused from every source.
+  ADMIN_TOKEN.check(options.adminToken, 'adminToken');
   const { receiver } = options;
   const store = receiver.store;
   const app = new Hono();
@@ -138,7 +144,6 @@ export function createApi(options: ApiOptions): Hono {
   });
   app.get('/readyz', async (c) => {
     try {
-      await store.ping();
       const version = await store.schemaVersion();
       if (version !== LATEST_SCHEMA_VERSION) {
         return c.json(
@@ -149,6 +154,9 @@ export function createApi(options: ApiOptions): Hono {
           503,
         );
       }
+      await store.ping();
+      const problem = options.storeHealth?.problem();
+      if (problem) return c.json({ status: 'not ready', reason: problem }, 503);
       return c.json({ status: 'ready', store: store.kind, schemaVersion: version });
     } catch (error) {
       return c.json({ status: 'not ready', reason: (error as Error).message }, 503);

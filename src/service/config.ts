@@ -2,10 +2,20 @@
  * Service configuration from flags, then `AUTHNOTIFY_*` environment variables, then an optional JSON
  * config file (`--config`), then defaults. Every problem names the setting and the fix.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ALIPAY_ENDPOINTS } from '../client/client.js';
 import { readKeySource } from '../node/key-source.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { importPrivateKey, importPublicKey } from '../protocol/keys.js';
+import type { DatabaseSpec } from './database.js';
+import {
+  ADMIN_TOKEN,
+  readSecretFile,
+  resolveSecretText,
+  SECRET_KEY,
+  type ServiceSecret,
+} from './secret-file.js';
 
 export interface ServeSettings {
   host: string;
@@ -15,8 +25,10 @@ export interface ServeSettings {
   /** keyVersion → key text. */
   alipayPublicKeys: Record<string, string>;
   notifyPath: string;
-  adminToken: string | undefined;
-  secretKey: string | undefined;
+  /** Configured admin token (checked) and where it was set; undefined: use the file beside the database. */
+  adminToken: ConfiguredSecret | undefined;
+  /** Configured secret key (checked) and where it was set; undefined: use the file beside the database. */
+  secretKey: ConfiguredSecret | undefined;
   merchantPrivateKey: string | undefined;
   merchantKeyVersion: string | undefined;
   acceptUnknownAuthState: boolean;
@@ -29,7 +41,16 @@ export interface ServeSettings {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
-export const SETTINGS: readonly { key: keyof ServeSettings; env: string; flag: string }[] = [
+/** A secret's value as configured and where it came from (a flag, a variable, a file, the config file). */
+export interface ConfiguredSecret {
+  value: string;
+  from: string;
+}
+
+/** Settings that are not kept in ServeSettings as such: they name where a secret is read from. */
+type FileSettingKey = 'adminTokenFile' | 'secretKeyFile';
+
+export const SETTINGS: readonly { key: keyof ServeSettings | FileSettingKey; env: string; flag: string }[] = [
   { key: 'host', env: 'AUTHNOTIFY_HOST', flag: '--host' },
   { key: 'port', env: 'AUTHNOTIFY_PORT', flag: '--port' },
   { key: 'database', env: 'AUTHNOTIFY_DATABASE', flag: '--database' },
@@ -38,6 +59,8 @@ export const SETTINGS: readonly { key: keyof ServeSettings; env: string; flag: s
   { key: 'notifyPath', env: 'AUTHNOTIFY_NOTIFY_PATH', flag: '--notify-path' },
   { key: 'adminToken', env: 'AUTHNOTIFY_ADMIN_TOKEN', flag: '--admin-token' },
   { key: 'secretKey', env: 'AUTHNOTIFY_SECRET_KEY', flag: '--secret-key' },
+  { key: 'adminTokenFile', env: 'AUTHNOTIFY_ADMIN_TOKEN_FILE', flag: '--admin-token-file' },
+  { key: 'secretKeyFile', env: 'AUTHNOTIFY_SECRET_KEY_FILE', flag: '--secret-key-file' },
   { key: 'merchantPrivateKey', env: 'AUTHNOTIFY_MERCHANT_PRIVATE_KEY', flag: '--merchant-private-key' },
   { key: 'merchantKeyVersion', env: 'AUTHNOTIFY_MERCHANT_KEY_VERSION', flag: '--merchant-key-version' },
   {
@@ -86,8 +109,9 @@ export function parsePublicKeys(values: readonly string[], env: NodeJS.ProcessEn
  * Resolves settings. `flags` holds only what was given on the command line.
  */
 export function resolveServeSettings(
-  flags: Partial<Record<keyof ServeSettings, unknown>> & { config?: string },
+  flags: Partial<Record<keyof ServeSettings | FileSettingKey, unknown>> & { config?: string },
   env: NodeJS.ProcessEnv,
+  warn: (message: string) => void = () => undefined,
 ): ServeSettings {
   let file: Record<string, unknown> = {};
   const configPath = flags.config ?? env.AUTHNOTIFY_CONFIG;
@@ -99,15 +123,45 @@ export function resolveServeSettings(
       throw invalid('--config', `${configPath} is not valid JSON (${(error as Error).message})`);
     }
   }
-  const pick = (key: keyof ServeSettings): unknown => {
+  /** The value of a setting and where it was given: the flag, then the variable, then the config file. */
+  const locate = (
+    key: keyof ServeSettings | FileSettingKey,
+  ): { value: unknown; from: string } | undefined => {
     const setting = SETTINGS.find((s) => s.key === key);
-    if (flags[key] !== undefined) return flags[key];
-    if (setting && env[setting.env] !== undefined && env[setting.env] !== '') return env[setting.env];
-    return file[key];
+    if (flags[key] !== undefined) return { value: flags[key], from: setting?.flag ?? key };
+    if (setting && env[setting.env] !== undefined && env[setting.env] !== '')
+      return { value: env[setting.env], from: setting.env };
+    if (file[key] !== undefined) return { value: file[key], from: `"${key}" in ${configPath}` };
+    return undefined;
   };
+  const pick = (key: keyof ServeSettings): unknown => locate(key)?.value;
   const str = (key: keyof ServeSettings): string | undefined => {
     const v = pick(key);
     return v === undefined || v === null ? undefined : String(v);
+  };
+  /**
+   * A secret given as a value (text, env:NAME or file:PATH) or as a file, checked. Both at one level is
+   * ambiguous; the higher level wins otherwise.
+   */
+  const secret = (
+    key: 'adminToken' | 'secretKey',
+    fileKey: FileSettingKey,
+    what: ServiceSecret,
+  ): ConfiguredSecret | undefined => {
+    const direct = locate(key);
+    const viaFile = locate(fileKey);
+    const rank = (at: { from: string } | undefined) =>
+      at === undefined ? 3 : at.from.startsWith('--') ? 0 : at.from.startsWith('AUTHNOTIFY_') ? 1 : 2;
+    if (direct && viaFile && rank(direct) === rank(viaFile))
+      throw invalid(direct.from, `is given together with ${viaFile.from}`, 'Give the secret one way only.');
+    const chosen = rank(direct) <= rank(viaFile) ? direct : viaFile;
+    if (!chosen) return undefined;
+    const text = String(chosen.value ?? '');
+    const value =
+      chosen === viaFile
+        ? readSecretFile(text, chosen.from, warn)
+        : resolveSecretText(text, env, chosen.from, warn);
+    return { value: what.check(value, chosen.from), from: chosen.from };
   };
 
   const clientId = str('clientId');
@@ -177,8 +231,8 @@ export function resolveServeSettings(
     clientId,
     alipayPublicKeys: parsePublicKeys(keyValues, env),
     notifyPath,
-    adminToken: str('adminToken'),
-    secretKey: str('secretKey'),
+    adminToken: secret('adminToken', 'adminTokenFile', ADMIN_TOKEN),
+    secretKey: secret('secretKey', 'secretKeyFile', SECRET_KEY),
     merchantPrivateKey: merchantKey ? readKeySource(merchantKey, env) : undefined,
     merchantKeyVersion: str('merchantKeyVersion'),
     acceptUnknownAuthState: accept === true || accept === 'true' || accept === '1',
@@ -189,4 +243,54 @@ export function resolveServeSettings(
     logFormat,
     logLevel: logLevel as ServeSettings['logLevel'],
   };
+}
+
+/**
+ * Checks what `resolveServeSettings` cannot without importing: every key parses as the kind it must be,
+ * and a SQLite database's directory exists. Opens and writes nothing, so a bad setting fails before a
+ * store, a thread or a secret file exists (issue 11).
+ * @example await checkServeSettings(settings, parseDatabase(settings.database));
+ */
+export async function checkServeSettings(settings: ServeSettings, spec: DatabaseSpec): Promise<void> {
+  await checkPublicKeys('--alipay-public-key', settings.alipayPublicKeys);
+  if (settings.merchantPrivateKey !== undefined) {
+    await importPrivateKey(settings.merchantPrivateKey).catch((error: unknown) => {
+      throw keySettingError('--merchant-private-key', 'the key', error);
+    });
+  }
+  if (spec.kind === 'sqlite' && spec.path !== ':memory:') {
+    const dir = dirname(resolve(spec.path));
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir)
+      throw invalid(
+        '--database',
+        `the directory ${dir} does not exist`,
+        `Create it (mkdir -p ${dir}) or give a database path in an existing directory.`,
+      );
+  }
+}
+
+/**
+ * Imports each public key of a `VERSION=KEY` setting; a bad one is CONFIG_INVALID naming the flag and the
+ * version (a private key, garbage, an empty file).
+ * @example await checkPublicKeys('--merchant-public-key', parsePublicKeys(values, env));
+ */
+export async function checkPublicKeys(flag: string, keys: Readonly<Record<string, string>>): Promise<void> {
+  for (const [version, text] of Object.entries(keys)) {
+    await importPublicKey(text).catch((error: unknown) => {
+      throw keySettingError(flag, `keyVersion ${version}`, error);
+    });
+  }
+}
+
+function keySettingError(setting: string, which: string, error: unknown): AuthNotifyError {
+  const e = error instanceof AuthNotifyError ? error : undefined;
+  return new AuthNotifyError('CONFIG_INVALID', `${setting}: ${which}: ${e?.message ?? String(error)}`, {
+    hint: e?.hint ?? 'Give a PEM file, PEM text, one-line base64 DER or env:VARIABLE.',
+  });
 }

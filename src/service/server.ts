@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { toNodeHandler } from '../adapters/node-http.js';
 import type { AlipayClient } from '../client/client.js';
+import { listen } from '../http/listen.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import { createNodeSecrets } from '../node/node-secrets.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
@@ -21,6 +22,8 @@ import { createApi } from './api.js';
 import { RecentRejections } from './dashboard.js';
 import { createFlow, type Flow } from './flow.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { ADMIN_TOKEN } from './secret-file.js';
+import { StoreHealth } from './store-health.js';
 
 export const DEFAULT_RETURN_PATH = '/alipay/authorize/return';
 
@@ -71,8 +74,10 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger, store } = options;
+  ADMIN_TOKEN.check(options.adminToken, 'adminToken');
   const metrics = options.metrics ?? createMetrics();
   const rejections = new RecentRejections();
+  const storeHealth = new StoreHealth();
   const secrets = createNodeSecrets(options.secretKey);
   const clock = options.clock ?? systemClock;
   // The flow needs the listening URL, known only after listen; it reads it through this holder.
@@ -110,7 +115,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.timeWindow !== undefined ? { timeWindow: options.timeWindow } : {}),
     clock,
-    observer: combineObservers(combineObservers(metrics.observer, rejections.observer), options.observer),
+    observer: [rejections.observer, storeHealth.observer, options.observer].reduce(
+      combineObservers,
+      metrics.observer,
+    ),
     ...(options.processor ? { processor: options.processor } : {}),
   });
   if (flow) {
@@ -128,6 +136,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       returnPath: flowOptions?.returnPath ?? DEFAULT_RETURN_PATH,
       metrics,
       rejections,
+      storeHealth,
     }).fetch,
   );
   let inFlight = 0;
@@ -143,10 +152,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     else void api(req, res);
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listen(server, options.port, options.host);
   if (options.process !== false) receiver.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -145,6 +145,17 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX authorizations_expiring ON authorizations (access_token_expires_at) WHERE status = 'ACTIVE'",
     ],
   },
+  {
+    version: 4,
+    name: 'settings (the secret key check, the readiness probe)',
+    statements: () => [
+      `CREATE TABLE authnotify_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -109,6 +109,15 @@ export const SQL = {
     lease_owner = NULL, leased_until = NULL, updated_at = ? WHERE id = ? AND status <> 'DELIVERING' RETURNING *`,
   cancelOutbox: `UPDATE outbox SET status = 'CANCELED', next_attempt_at = NULL, updated_at = ?
     WHERE id = ? AND status IN ('PENDING', 'EXHAUSTED') RETURNING *`,
+  /** Stores a setting unless one is stored; answers the stored value either way. */
+  claimSetting:
+    'INSERT INTO authnotify_settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING value',
+  getSetting: 'SELECT value FROM authnotify_settings WHERE name = ?',
+  /** A real write (the readiness probe): fails where the store cannot write. */
+  touchProbe:
+    "INSERT INTO authnotify_settings (name, value, updated_at) VALUES ('readiness_probe', ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+  hasData:
+    'SELECT CASE WHEN EXISTS (SELECT 1 FROM inbox) OR EXISTS (SELECT 1 FROM authorizations) OR EXISTS (SELECT 1 FROM outbox) OR EXISTS (SELECT 1 FROM tombstones) THEN 1 ELSE 0 END AS v',
   insertMigration: 'INSERT INTO authnotify_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   maxMigration: 'SELECT MAX(version) AS v FROM authnotify_schema_migrations',
 } as const;

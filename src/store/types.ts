@@ -296,9 +296,17 @@ export interface Store {
   migrate(now: number): Promise<number[]>;
   /** The highest applied migration version (0 before any). */
   schemaVersion(): Promise<number>;
-  /** Resolves when the store can be reached and written. */
+  /** Resolves when the store can be reached and written (it writes a probe row). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Stores `value` under `name` unless a value is stored already; answers the stored value (so the first
+   * writer wins, across processes). Used for the secret key check.
+   */
+  claimSetting(name: string, value: string, now: number): Promise<string>;
+  getSetting(name: string): Promise<string | undefined>;
+  /** True when any notification, authorization, tombstone or delivery is stored. */
+  hasData(): Promise<boolean>;
 
   /** Durable insert or duplicate bump, keyed by `eventKey`. Resolves only after the commit. */
   insertInbox(row: NewInboxRow): Promise<InboxInsertResult>;

@@ -8,7 +8,11 @@ describe('/metrics', () => {
   it('counts notifications by outcome and rejections by code, with every name prefixed authnotify_', async () => {
     const metrics = createMetrics();
     const store = await createSqliteStore({ path: ':memory:', onBatch: metrics.onBatch });
-    const service = await startTestService({ store, adminToken: 'metrics-admin-token-0123456789', metrics });
+    const service = await startTestService({
+      store,
+      adminToken: 'metrics-admin-token-0123456789abcdef',
+      metrics,
+    });
     try {
       const s = await signAsFixtureAlipay({
         authorizationNotifyType: 'TOKEN_CANCELED',

@@ -31,7 +31,7 @@ const served = (routes: readonly { method: string; path: string }[], ui: (path: 
 describe('OpenAPI documents describe every route', () => {
   it('service: every API route, the landing and the notify endpoint; bodies and queries from the validating schemas', async () => {
     const t = await testReceiver();
-    const app = createApi({ receiver: t.receiver, adminToken: 'x'.repeat(30) });
+    const app = createApi({ receiver: t.receiver, adminToken: 'x'.repeat(32) });
     const doc = (await (await app.request('/openapi.json')).json()) as Doc;
     expect(doc.openapi).toBe('3.1.0');
     const routes = served(app.routes, (p) => p.startsWith('/dashboard') || p === '/*' || p === '/api/v1/*');

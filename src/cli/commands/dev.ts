@@ -21,6 +21,7 @@ export function registerDev(program: Command, ctx: CliContext): void {
         write: (l) => ctx.io.stderr(l),
       });
       const dev = await startDev({ port, host: f.host, dir: f.dir, timeScale, logger });
+      const stopped = runUntilSignal(() => dev.close());
       if (f.json) {
         ctx.io.stdout(
           `${JSON.stringify({ service: dev.service, sandbox: dev.sandbox, demo: dev.demo, adminToken: dev.adminToken })}\n`,
@@ -30,6 +31,6 @@ export function registerDev(program: Command, ctx: CliContext): void {
           `\nauthnotify dev is running:\n  demo merchant  ${dev.demo}   ← open this, click "Connect Alipay"\n  service        ${dev.service}   (admin API token in ${f.dir}/service.db.admin-token)\n  sandbox        ${dev.sandbox}   (wallet account: ${dev.sandbox}/wallet/account)\nPress Ctrl-C to stop.\n`,
         );
       }
-      await runUntilSignal(() => dev.close());
+      await stopped;
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../protocol/schedule.js';
 import { startSandbox } from '../../sandbox/server.js';
-import { parsePublicKeys } from '../../service/config.js';
+import { checkPublicKeys, parsePublicKeys } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
 import { type CliContext, portFlag, runUntilSignal, timeScaleFlag, UsageError } from '../io.js';
 
@@ -64,6 +64,8 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
+      const merchantPublicKeys = parsePublicKeys(f.merchantPublicKey, ctx.io.env);
+      await checkPublicKeys('--merchant-public-key', merchantPublicKeys);
       const logger = createLogger({
         format: f.logFormat === 'json' ? 'json' : 'pretty',
         write: (l) => ctx.io.stderr(l),
@@ -74,7 +76,7 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
         database: f.database,
         keysDir: f.keysDir,
         clientId: f.clientId,
-        merchantPublicKeys: parsePublicKeys(f.merchantPublicKey, ctx.io.env),
+        merchantPublicKeys,
         notifyUrl: f.notifyUrl,
         timeScale,
         accessTokenTtlMs,
@@ -82,12 +84,13 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
         revokeNotifies: f.revokeNotifies === true,
         logger,
       });
+      const stopped = runUntilSignal(() => sandbox.close());
       if (f.json)
         ctx.io.stdout(`${JSON.stringify({ url: sandbox.url, alipayPublicKey: sandbox.alipayPublicKey })}\n`);
       else
         ctx.io.stdout(
           `Alipay sandbox on ${sandbox.url}\nAlipay public key for the merchant: ${sandbox.alipayPublicKey}\n`,
         );
-      await runUntilSignal(() => sandbox.close());
+      await stopped;
     });
 }

@@ -1,21 +1,23 @@
 import type { Command } from 'commander';
-import { createAlipayClient } from '../../client/client.js';
+import { type AlipayClient, createAlipayClient } from '../../client/client.js';
 import { nodeSignatureCrypto } from '../../node/node-crypto.js';
-import { resolveServeSettings, type ServeSettings } from '../../service/config.js';
+import { checkServeSettings, resolveServeSettings, type ServeSettings } from '../../service/config.js';
 import { describeDatabase, openStore, parseDatabase } from '../../service/database.js';
 import { createLogger } from '../../service/logger.js';
 import { createMetrics } from '../../service/metrics.js';
 import {
   ADMIN_TOKEN,
+  materializeSecret,
+  planSecret,
   SECRET_KEY,
   secretFile,
-  secretFromFileBesideDatabase,
+  secretKeyFor,
 } from '../../service/secret-file.js';
-import { startService } from '../../service/server.js';
+import { type RunningService, startService } from '../../service/server.js';
 import { LATEST_SCHEMA_VERSION } from '../../store/schema.js';
 import { type CliContext, runUntilSignal } from '../io.js';
 
-type ServeFlags = Partial<Record<keyof ServeSettings, unknown>> & {
+type ServeFlags = Partial<Record<keyof ServeSettings | 'adminTokenFile' | 'secretKeyFile', unknown>> & {
   config?: string;
   json?: boolean;
   alipayPublicKey?: string[];
@@ -40,12 +42,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .option(
       '--admin-token <token>',
-      'bearer token for /api/v1 (default: generated into a file beside the SQLite database)',
+      'bearer token for /api/v1, ≥ 32 characters, or env:NAME (default: generated beside the SQLite database)',
     )
+    .option('--admin-token-file <file>', 'read the admin token from this file')
     .option(
       '--secret-key <key>',
-      'secret for token hashes and sealing (default: generated beside the SQLite database)',
+      'secret for token hashes and sealing, ≥ 32 bytes base64 or hex, or env:NAME (default: generated beside the SQLite database)',
     )
+    .option('--secret-key-file <file>', 'read the secret key from this file')
     .option('--merchant-private-key <key>', 'sign acknowledgements with this key (optional)')
     .option('--merchant-key-version <n>', 'keyVersion of the merchant key')
     .option('--accept-unknown-auth-state', 'accept authStates that match no consult made here')
@@ -68,58 +72,77 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON line with the URL once listening')
     .action(async (flags: ServeFlags) => {
       const { json, alipayPublicKey, ...settingsFlags } = flags;
+      // Everything is read and checked before a store, a thread or a file exists (issue 11).
+      const warnings: string[] = [];
+      const warn = (message: string) => warnings.push(message);
       const settings = resolveServeSettings(
         { ...settingsFlags, ...(alipayPublicKey ? { alipayPublicKeys: alipayPublicKey } : {}) },
         ctx.io.env,
+        warn,
       );
+      const spec = parseDatabase(settings.database);
+      await checkServeSettings(settings, spec);
+      const secretKeyPlan = planSecret(SECRET_KEY, settings.secretKey, spec, warn);
+      const adminTokenPlan = planSecret(ADMIN_TOKEN, settings.adminToken, spec, warn);
       const logger = createLogger({
         format: settings.logFormat,
         level: settings.logLevel,
         write: (line) => ctx.io.stderr(line),
       });
-      const spec = parseDatabase(settings.database);
-      const secretKey = settings.secretKey ?? secretFromFileBesideDatabase(SECRET_KEY, spec, logger);
+      for (const message of warnings) logger.warn({}, message);
       const adminTokenFile = settings.adminToken === undefined ? secretFile(ADMIN_TOKEN, spec) : undefined;
-      const adminToken = settings.adminToken ?? secretFromFileBesideDatabase(ADMIN_TOKEN, spec, logger);
       const metrics = createMetrics();
       const store = await openStore(spec, { onBatch: metrics.onBatch });
-      const client =
-        settings.alipayEndpoint && settings.merchantPrivateKey
-          ? await createAlipayClient({
-              clientId: settings.clientId,
-              merchantPrivateKey: settings.merchantPrivateKey,
-              alipayPublicKeys: settings.alipayPublicKeys,
-              endpoint: settings.alipayEndpoint,
-              ...(settings.merchantKeyVersion ? { keyVersion: settings.merchantKeyVersion } : {}),
-              crypto: nodeSignatureCrypto,
-              onCall: metrics.onClientCall,
-            })
-          : undefined;
-      const service = await startService({
-        host: settings.host,
-        port: settings.port,
-        store,
-        clientId: settings.clientId,
-        alipayPublicKeys: settings.alipayPublicKeys,
-        secretKey,
-        adminToken,
-        notifyPath: settings.notifyPath,
-        logger,
-        merchantPrivateKey: settings.merchantPrivateKey,
-        merchantKeyVersion: settings.merchantKeyVersion,
-        acceptUnknownAuthState: settings.acceptUnknownAuthState,
-        // Overlap passes: each waits on store round trips (a pool connection, or the SQLite thread).
-        processor: { concurrency: spec.kind === 'postgres' ? 4 : 2 },
-        metrics,
-        flow: client
-          ? {
-              client,
-              publicUrl: settings.publicUrl,
-              returnPath: settings.returnPath,
-              customerBelongsTo: settings.customerBelongsTo,
-            }
-          : undefined,
-      });
+      let client: AlipayClient | undefined;
+      let service: RunningService;
+      try {
+        const secretKey = await secretKeyFor(store, secretKeyPlan, logger);
+        const adminToken = materializeSecret(ADMIN_TOKEN, adminTokenPlan, logger);
+        client =
+          settings.alipayEndpoint && settings.merchantPrivateKey
+            ? await createAlipayClient({
+                clientId: settings.clientId,
+                merchantPrivateKey: settings.merchantPrivateKey,
+                alipayPublicKeys: settings.alipayPublicKeys,
+                endpoint: settings.alipayEndpoint,
+                ...(settings.merchantKeyVersion ? { keyVersion: settings.merchantKeyVersion } : {}),
+                crypto: nodeSignatureCrypto,
+                onCall: metrics.onClientCall,
+              })
+            : undefined;
+        service = await startService({
+          host: settings.host,
+          port: settings.port,
+          store,
+          clientId: settings.clientId,
+          alipayPublicKeys: settings.alipayPublicKeys,
+          secretKey,
+          adminToken,
+          notifyPath: settings.notifyPath,
+          logger,
+          merchantPrivateKey: settings.merchantPrivateKey,
+          merchantKeyVersion: settings.merchantKeyVersion,
+          acceptUnknownAuthState: settings.acceptUnknownAuthState,
+          // Overlap passes: each waits on store round trips (a pool connection, or the SQLite thread).
+          processor: { concurrency: spec.kind === 'postgres' ? 4 : 2 },
+          metrics,
+          flow: client
+            ? {
+                client,
+                publicUrl: settings.publicUrl,
+                returnPath: settings.returnPath,
+                customerBelongsTo: settings.customerBelongsTo,
+              }
+            : undefined,
+        });
+      } catch (error) {
+        // Nothing may be left open: the command must end, not hang on a thread or a pool.
+        await client?.close().catch(() => undefined);
+        await store.close().catch(() => undefined);
+        throw error;
+      }
+      // Listening for signals before saying we are up: a SIGTERM right after the line must shut down cleanly.
+      const stopped = runUntilSignal(() => service.close());
       if (json) {
         ctx.io.stdout(
           `${JSON.stringify({ url: service.url, notifyPath: settings.notifyPath, database: describeDatabase(spec), ...(adminTokenFile ? { adminTokenFile } : {}) })}\n`,
@@ -130,7 +153,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         );
         if (adminTokenFile) ctx.io.stdout(`admin API token is in ${adminTokenFile}\n`);
       }
-      await runUntilSignal(() => service.close());
+      await stopped;
     });
 
   program

@@ -197,7 +197,23 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.#query('be reached', 'SELECT 1');
+    const now = Date.now();
+    await this.#query('write', SQL.touchProbe, [String(now), now]);
+  }
+
+  async claimSetting(name: string, value: string, now: number): Promise<string> {
+    const result = await this.#query('store a setting', SQL.claimSetting, [name, value, now]);
+    return result.rows[0]?.value as string;
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const result = await this.#query('read a setting', SQL.getSetting, [name]);
+    return result.rows[0]?.value as string | undefined;
+  }
+
+  async hasData(): Promise<boolean> {
+    const result = await this.#query('look for stored data', SQL.hasData);
+    return Number(result.rows[0]?.v) === 1;
   }
 
   async close(): Promise<void> {

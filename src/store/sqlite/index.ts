@@ -5,6 +5,7 @@
  * @example
  * const store = await createSqliteStore({ path: './authnotify.db' });
  */
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AuthNotifyError } from '../../protocol/errors.js';
 import {
@@ -180,7 +181,31 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.#run('be reached', () => this.#prepare('SELECT 1').get());
+    this.#run('write', () => {
+      const now = Date.now();
+      this.#prepare(SQL.touchProbe).run(String(now), now);
+    });
+  }
+
+  async claimSetting(name: string, value: string, now: number): Promise<string> {
+    return this.#run('store a setting', () => {
+      const row = this.#prepare(SQL.claimSetting).get(name, value, now) as { value: string };
+      return row.value;
+    });
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    return this.#run('read a setting', () => {
+      const row = this.#prepare(SQL.getSetting).get(name) as { value: string } | undefined;
+      return row?.value;
+    });
+  }
+
+  async hasData(): Promise<boolean> {
+    return this.#run(
+      'look for stored data',
+      () => (this.#prepare(SQL.hasData).get() as { v: number }).v === 1,
+    );
   }
 
   async close(): Promise<void> {
@@ -445,6 +470,7 @@ export class SqliteStore implements Store {
 export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   let db: Database.Database;
   try {
+    createPrivately(options.path);
     db = new Database(options.path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -456,4 +482,17 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   const store = new SqliteStore(db, options);
   if (options.migrate !== false) await store.migrate(options.now ?? Date.now());
   return store;
+}
+
+/**
+ * Creates a missing database file with mode 0600 before SQLite opens it: the file holds sealed bodies and
+ * token hashes, and SQLite gives its -wal and -shm files the database file's mode.
+ */
+export function createPrivately(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
