@@ -5,19 +5,11 @@
  * takes the row again. Batching keeps the store's commits (each an fsync) per batch, not per row.
  */
 import type { Clock } from '../protocol/clock.js';
-import { maskLoginId } from '../protocol/mask.js';
 import { type Notification, parseNotification } from '../protocol/notification.js';
-import type {
-  ApplyEventInput,
-  ApplyEventResult,
-  InboxFinish,
-  InboxRecord,
-  LifecycleDecision,
-  LifecycleSnapshot,
-  Store,
-} from '../store/types.js';
+import type { ApplyEventResult, InboxFinish, InboxRecord, Store } from '../store/types.js';
+import { isStoreUnavailable } from '../store/types.js';
 import { type HandlerRegistry, type NotificationEvent, toAuthorizationView } from './handlers.js';
-import { type LifecycleEvent, lifecycleDecider } from './lifecycle.js';
+import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
 import type { ApplyTokenPort, Logger, ReceiverObserver } from './ports.js';
 import type { Secrets } from './secrets.js';
 
@@ -56,33 +48,9 @@ export interface ProcessorDeps {
   applyToken: ApplyTokenPort | undefined;
 }
 
-/**
- * Redeems an authCode exactly once across every path that sees it (the redirect, AUTHCODE_CREATED, a
- * retry): the store's claim picks one caller. If the exchange's outcome is unknown the claim is released
- * and the error rethrown, so a later attempt can claim again.
- */
-export async function redeemCode(
-  deps: { store: Store; clock: Clock; applyToken: ApplyTokenPort | undefined },
-  authCode: string,
-  authorizationId: string,
-): Promise<'redeemed' | 'taken' | 'no-port'> {
-  if (!deps.applyToken) return 'no-port';
-  if (!(await deps.store.claimCodeRedemption(authCode, deps.clock.now()))) return 'taken';
-  try {
-    await deps.applyToken.redeem({ authCode, authorizationId });
-    return 'redeemed';
-  } catch (error) {
-    await deps.store.releaseCodeRedemption(authCode).catch(() => undefined);
-    throw error;
-  }
-}
+export { redeemCode };
 
 export const defaultBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 600_000);
-
-interface LifecycleStep {
-  input: ApplyEventInput;
-  decide: (snapshot: LifecycleSnapshot) => LifecycleDecision;
-}
 
 interface Work {
   row: InboxRecord;
@@ -93,6 +61,9 @@ interface Work {
 }
 
 type Outcome = 'processed' | 'retry' | 'failed';
+
+/** The longest wait between passes while the store keeps failing. */
+const MAX_FAILURE_DELAY_MS = 10_000;
 
 export class InboxProcessor {
   readonly #deps: ProcessorDeps;
@@ -109,6 +80,13 @@ export class InboxProcessor {
   #active: Promise<number> | undefined;
   #nudged = false;
   #again = false;
+  /** Passes failed in a row (the store unreachable): the next pass waits longer, up to MAX_FAILURE_DELAY_MS. */
+  #failures = 0;
+  /**
+   * Rows this worker claimed but could not finish because the store failed mid-pass. They are released
+   * (back to PENDING, due now) as soon as the store answers again, instead of waiting out their leases.
+   */
+  readonly #unfinished = new Set<string>();
 
   constructor(deps: ProcessorDeps, options: ProcessorOptions = {}) {
     this.#deps = deps;
@@ -162,10 +140,19 @@ export class InboxProcessor {
     try {
       this.#active = this.#passes();
       processed = await this.#active;
+      this.#failures = 0;
     } catch (error) {
-      this.#deps.logger.error({ err: (error as Error).message }, 'inbox processor pass failed; retrying');
+      this.#failures++;
+      this.#deps.logger.error(
+        { err: (error as Error).message, failures: this.#failures },
+        'inbox processor pass failed; retrying',
+      );
     } finally {
       this.#active = undefined;
+    }
+    if (this.#failures > 0) {
+      this.#schedule(Math.min(this.#pollIntervalMs * 2 ** (this.#failures - 1), MAX_FAILURE_DELAY_MS));
+      return;
     }
     // A full batch means more is waiting: go on at once. A nudge during the pass means new rows: look
     // again after the nudge delay, so that under steady load they arrive as batches rather than one by one
@@ -182,6 +169,7 @@ export class InboxProcessor {
    */
   async runOnce(): Promise<number> {
     const { store, clock } = this.#deps;
+    await this.#releaseUnfinished();
     const rows = await store.claimInbox({
       now: clock.now(),
       limit: this.#batchSize,
@@ -226,7 +214,11 @@ export class InboxProcessor {
     for (const row of rows) {
       try {
         const notification = await this.#notificationOf(row);
-        work.push({ row, notification, step: await this.#lifecycleStep(row, notification) });
+        work.push({
+          row,
+          notification,
+          step: await lifecycleStep(this.#deps, this.owner, row, notification),
+        });
       } catch (error) {
         work.push({ row, error });
       }
@@ -243,7 +235,8 @@ export class InboxProcessor {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const fields = { inboxId: item.row.id, attempts: item.row.attempts, err: message };
-        if (item.row.attempts >= this.#maxAttempts) {
+        // The store being unreachable says nothing about the notification: retry it, however often.
+        if (item.row.attempts >= this.#maxAttempts && !isStoreUnavailable(error)) {
           finishes.push({
             id: item.row.id,
             owner: this.owner,
@@ -263,7 +256,13 @@ export class InboxProcessor {
         }
       }
     }
-    const finished = await store.finishInboxMany(finishes);
+    let finished: boolean[];
+    try {
+      finished = await store.finishInboxMany(finishes);
+    } catch (error) {
+      for (const f of finishes) this.#unfinished.add(f.id);
+      throw error;
+    }
     for (const [i, ok] of finished.entries()) {
       if (!ok)
         logger.warn(
@@ -272,6 +271,21 @@ export class InboxProcessor {
         );
       observer.processed?.(outcomes[i] as Outcome, rows[i]?.type ?? null);
     }
+  }
+
+  /** Gives back the rows a failed pass left leased to this worker (owner-checked, so never another's). */
+  async #releaseUnfinished(): Promise<void> {
+    if (this.#unfinished.size === 0) return;
+    const ids = [...this.#unfinished];
+    const now = this.#deps.clock.now();
+    await this.#deps.store.finishInboxMany(
+      ids.map((id) => ({
+        id,
+        owner: this.owner,
+        finish: { status: 'PENDING', now, nextAttemptAt: now, error: 'the store failed during processing' },
+      })),
+    );
+    for (const id of ids) this.#unfinished.delete(id);
   }
 
   /** `concurrency` passes at once; returns the rows claimed by the fullest (a full one means more wait). */
@@ -345,51 +359,5 @@ export class InboxProcessor {
     const outcome = parseNotification(body);
     if (outcome.status !== 'valid') throw new Error(`stored body no longer parses (${outcome.status})`);
     return outcome.notification;
-  }
-
-  async #lifecycleStep(row: InboxRecord, n: Notification): Promise<LifecycleStep> {
-    const { clock, newId, secrets } = this.#deps;
-    const user = {
-      userId: n.userId,
-      userLoginIdMasked: maskLoginId(n.userLoginId),
-      authClientId: n.authClientId,
-    };
-    let event: LifecycleEvent;
-    let lookup: { authState?: string; authCode?: string; tokenHash?: string };
-    switch (n.authorizationNotifyType) {
-      case 'AUTHCODE_CREATED':
-        event = {
-          kind: 'AUTHCODE_CREATED',
-          authCode: n.authCode,
-          authState: n.authState,
-          source: 'notification',
-          ...user,
-        };
-        lookup = { authState: n.authState, authCode: n.authCode };
-        break;
-      case 'TOKEN_CREATED': {
-        const tokenHash = await secrets.tokenHash(n.accessToken);
-        event = { kind: 'TOKEN_CREATED', tokenHash, authState: n.authState, source: 'notification', ...user };
-        lookup = { authState: n.authState, tokenHash };
-        break;
-      }
-      case 'TOKEN_CANCELED': {
-        const tokenHash = await secrets.tokenHash(n.accessToken);
-        event = { kind: 'TOKEN_CANCELED', tokenHash, reason: n.reason };
-        lookup = { tokenHash };
-        break;
-      }
-    }
-    const now = clock.now();
-    const ctx = {
-      now,
-      newId: newId(),
-      inboxId: row.id,
-      acceptUnknownAuthState: this.#deps.acceptUnknownAuthState,
-    };
-    return {
-      input: { lookup, inbox: { id: row.id, owner: this.owner }, timelineId: newId(), now },
-      decide: lifecycleDecider(event, ctx),
-    };
   }
 }

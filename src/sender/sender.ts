@@ -299,18 +299,23 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     timer = setTimeout(() => void loop(), delay);
     timer.unref?.();
   };
+  // Passes failed in a row (the store unreachable): wait longer each time, up to 10 s, then resume.
+  let failures = 0;
   async function loop(): Promise<void> {
     if (active) return;
     let n = 0;
     try {
       active = runOnce();
       n = await active;
+      failures = 0;
     } catch (error) {
-      logger.error({ err: (error as Error).message }, 'sender pass failed; retrying');
+      failures++;
+      logger.error({ err: (error as Error).message, failures }, 'sender pass failed; retrying');
     } finally {
       active = undefined;
     }
-    schedule(n >= batchSize ? 0 : pollIntervalMs);
+    if (failures > 0) schedule(Math.min(pollIntervalMs * 2 ** failures, 10_000));
+    else schedule(n >= batchSize ? 0 : pollIntervalMs);
   }
   function nudge(): void {
     if (running && !active) schedule(0);

@@ -1,6 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
+import { AuthNotifyError } from '../../src/protocol/errors.js';
 import type { NotificationEvent } from '../../src/receiver/handlers.js';
 import { newAuthorization } from '../../src/store/authorization.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/types.js';
 import { OK, testReceiver } from '../helpers/receiver.js';
 
 const authcode = (code: string, state: string) => ({
@@ -322,5 +325,54 @@ describe('reprocessing', () => {
     await t.receiver.drain();
     expect(ok).toBe(1);
     await expect(t.receiver.reprocess(row?.id as string)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+});
+
+/** A store whose named methods fail with STORE_UNAVAILABLE while `down.has(name)`. */
+async function flakyStore(down: Set<string>): Promise<Store> {
+  const base = await createSqliteStore({ path: ':memory:' });
+  return new Proxy(base, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && down.has(prop))
+        return async () => {
+          throw new AuthNotifyError('STORE_UNAVAILABLE', `the store failed to ${prop}`);
+        };
+      return value.bind(target);
+    },
+  });
+}
+
+describe('processing while the store fails', () => {
+  it('gives back the rows of a pass whose finish failed as soon as the store answers, not after their lease', async () => {
+    const down = new Set(['finishInboxMany']);
+    const t = await testReceiver({ processor: { leaseMs: 3_600_000 } }, await flakyStore(down));
+    let runs = 0;
+    t.receiver.on('*', () => {
+      runs++;
+    });
+    await t.send(canceled('tok-flaky'));
+    await expect(t.receiver.drain()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect((await t.store.listInbox({ limit: 1 })).items[0]?.status).toBe('PROCESSING');
+    down.clear();
+    await t.receiver.drain();
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    expect(row?.status).toBe('PROCESSED');
+    expect(runs).toBe(2); // at least once: the handler ran again after the failed finish
+  });
+
+  it('never marks a notification FAILED because the store was unreachable, however many attempts', async () => {
+    const down = new Set(['applyEvents', 'applyEvent']);
+    const t = await testReceiver({ processor: { maxAttempts: 1 } }, await flakyStore(down));
+    await t.send(canceled('tok-down'));
+    await t.receiver.drain();
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    expect(row?.status).toBe('PENDING');
+    expect(row?.lastError).toMatch(/store failed to apply/);
+    down.clear();
+    t.clock.advance(3_600_000);
+    await t.receiver.drain();
+    expect((await t.store.listInbox({ limit: 1 })).items[0]?.status).toBe('PROCESSED');
   });
 });

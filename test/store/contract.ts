@@ -59,6 +59,19 @@ export function runStoreContract(
       expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       expect(await store.migrate(2000)).toEqual([]);
       await expect(store.ping()).resolves.toBeUndefined();
+      expect(await store.hasData()).toBe(false);
+    });
+
+    it('keeps the first value claimed for a setting, across callers', async () => {
+      expect(await store.getSetting('contract_setting')).toBeUndefined();
+      const answers = await Promise.all([
+        store.claimSetting('contract_setting', 'first', 1000),
+        store.claimSetting('contract_setting', 'second', 1001),
+      ]);
+      expect(answers[0]).toBe(answers[1]);
+      expect(await store.claimSetting('contract_setting', 'third', 1002)).toBe(answers[0]);
+      expect(await store.getSetting('contract_setting')).toBe(answers[0]);
+      expect(await store.hasData()).toBe(false); // settings are not data
     });
 
     it('stores a notification once and counts duplicates of its event key', async () => {
@@ -66,6 +79,7 @@ export function runStoreContract(
       expect(await store.insertInbox(row)).toEqual({ outcome: 'inserted', id: row.id, duplicates: 0 });
       const again = await store.insertInbox({ ...row, id: uid('other'), receivedAt: 5000 });
       expect(again).toEqual({ outcome: 'duplicate', id: row.id, duplicates: 1 });
+      expect(await store.hasData()).toBe(true);
       const stored = await store.getInbox(row.id);
       expect(stored).toMatchObject({
         status: 'PENDING',

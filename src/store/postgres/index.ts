@@ -120,7 +120,12 @@ export class PostgresStore implements Store {
     }
   }
 
-  async #transaction<T>(what: string, steps: () => Steps<T>, attempts = 3): Promise<T> {
+  /**
+   * A pooled connection for a transaction. A checked-out client whose connection dies (a server restart,
+   * pg_terminate_backend) emits 'error', which with no listener would end the process; this one records
+   * it, and `done` destroys such a client instead of returning it to the pool.
+   */
+  async #checkout(what: string): Promise<{ client: pg.PoolClient; done: (failed?: unknown) => void }> {
     if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
     let client: pg.PoolClient;
     try {
@@ -128,6 +133,24 @@ export class PostgresStore implements Store {
     } catch (error) {
       throw storeUnavailable(error, what);
     }
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      done: (failed) => {
+        client.off('error', onError);
+        // After a failed transaction the connection may be the reason: do not hand it out again.
+        client.release(broken ?? (failed === undefined ? undefined : new Error('transaction failed')));
+      },
+    };
+  }
+
+  async #transaction<T>(what: string, steps: () => Steps<T>, attempts = 3): Promise<T> {
+    const { client, done } = await this.#checkout(what);
+    let failure: unknown;
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -145,19 +168,19 @@ export class PostgresStore implements Store {
             (code !== undefined && RETRYABLE.has(code)) ||
             (error instanceof AuthNotifyError && error.code === 'CONFLICT');
           if (retry && attempt < attempts) continue;
+          failure = error;
           if (error instanceof AuthNotifyError) throw error;
           throw storeUnavailable(error, what);
         }
       }
     } finally {
-      client.release();
+      done(failure);
     }
   }
 
   async migrate(now: number): Promise<number[]> {
-    const client = await this.#pool.connect().catch((error: unknown) => {
-      throw storeUnavailable(error, 'connect to PostgreSQL');
-    });
+    const { client, done } = await this.#checkout('connect to PostgreSQL');
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       // One migrator at a time across processes.
@@ -179,10 +202,11 @@ export class PostgresStore implements Store {
       await client.query('COMMIT');
       return applied;
     } catch (error) {
+      failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw storeUnavailable(error, 'migrate the PostgreSQL schema');
     } finally {
-      client.release();
+      done(failure);
     }
   }
 

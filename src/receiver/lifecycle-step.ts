@@ -1,0 +1,99 @@
+/**
+ * One notification's lifecycle step, and the authCode redemption that follows it: what the processor
+ * hands the store (the lookup and the pure decision) and what runs after the store has applied it.
+ */
+import type { Clock } from '../protocol/clock.js';
+import { maskLoginId } from '../protocol/mask.js';
+import type { Notification } from '../protocol/notification.js';
+import type {
+  ApplyEventInput,
+  InboxRecord,
+  LifecycleDecision,
+  LifecycleSnapshot,
+  Store,
+} from '../store/types.js';
+import { type LifecycleEvent, lifecycleDecider } from './lifecycle.js';
+import type { ApplyTokenPort } from './ports.js';
+import type { Secrets } from './secrets.js';
+
+/** What the store applies for one notification: its lookup, and the decision on the snapshot it reads. */
+export interface LifecycleStep {
+  input: ApplyEventInput;
+  decide: (snapshot: LifecycleSnapshot) => LifecycleDecision;
+}
+
+/**
+ * Redeems an authCode exactly once across every path that sees it (the redirect, AUTHCODE_CREATED, a
+ * retry): the store's claim picks one caller. If the exchange's outcome is unknown the claim is released
+ * and the error rethrown, so a later attempt can claim again.
+ */
+export async function redeemCode(
+  deps: { store: Store; clock: Clock; applyToken: ApplyTokenPort | undefined },
+  authCode: string,
+  authorizationId: string,
+): Promise<'redeemed' | 'taken' | 'no-port'> {
+  if (!deps.applyToken) return 'no-port';
+  if (!(await deps.store.claimCodeRedemption(authCode, deps.clock.now()))) return 'taken';
+  try {
+    await deps.applyToken.redeem({ authCode, authorizationId });
+    return 'redeemed';
+  } catch (error) {
+    await deps.store.releaseCodeRedemption(authCode).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The step for a stored notification: the lifecycle event it means (tokens only as keyed hashes) and the
+ * rows it touches.
+ */
+export async function lifecycleStep(
+  deps: { clock: Clock; newId: () => string; secrets: Secrets; acceptUnknownAuthState: boolean },
+  owner: string,
+  row: InboxRecord,
+  n: Notification,
+): Promise<LifecycleStep> {
+  const { clock, newId, secrets } = deps;
+  const user = {
+    userId: n.userId,
+    userLoginIdMasked: maskLoginId(n.userLoginId),
+    authClientId: n.authClientId,
+  };
+  let event: LifecycleEvent;
+  let lookup: { authState?: string; authCode?: string; tokenHash?: string };
+  switch (n.authorizationNotifyType) {
+    case 'AUTHCODE_CREATED':
+      event = {
+        kind: 'AUTHCODE_CREATED',
+        authCode: n.authCode,
+        authState: n.authState,
+        source: 'notification',
+        ...user,
+      };
+      lookup = { authState: n.authState, authCode: n.authCode };
+      break;
+    case 'TOKEN_CREATED': {
+      const tokenHash = await secrets.tokenHash(n.accessToken);
+      event = { kind: 'TOKEN_CREATED', tokenHash, authState: n.authState, source: 'notification', ...user };
+      lookup = { authState: n.authState, tokenHash };
+      break;
+    }
+    case 'TOKEN_CANCELED': {
+      const tokenHash = await secrets.tokenHash(n.accessToken);
+      event = { kind: 'TOKEN_CANCELED', tokenHash, reason: n.reason };
+      lookup = { tokenHash };
+      break;
+    }
+  }
+  const now = clock.now();
+  const ctx = {
+    now,
+    newId: newId(),
+    inboxId: row.id,
+    acceptUnknownAuthState: deps.acceptUnknownAuthState,
+  };
+  return {
+    input: { lookup, inbox: { id: row.id, owner }, timelineId: newId(), now },
+    decide: lifecycleDecider(event, ctx),
+  };
+}
