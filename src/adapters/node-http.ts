@@ -2,48 +2,13 @@
  * node:http ⇄ Web Request/Response. The other Node adapters (Express, Fastify) reuse these.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthNotifyError } from '../protocol/errors.js';
+import { closeAfter, readNodeBody, tooLarge } from '../http/node-body.js';
 import type { RawRequest, RawResponse } from '../receiver/receiver.js';
 
 /** Anything with a Web-standard handler, such as a Receiver; `receive` is used when present (no Web objects). */
 export interface WebHandler {
   handle(request: Request): Promise<Response>;
   receive?(request: RawRequest): Promise<RawResponse>;
-}
-
-/** Reads a Node request body, stopping at `maxBytes` with BODY_TOO_LARGE (the rest is discarded). */
-export function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    req.resume();
-    return Promise.reject(tooLarge(maxBytes));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) {
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => {
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    });
-    req.once('error', (error) =>
-      reject(new AuthNotifyError('BODY_INVALID', 'the request body could not be read', { cause: error })),
-    );
-  });
-}
-
-function tooLarge(maxBytes: number): AuthNotifyError {
-  return new AuthNotifyError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`);
 }
 
 /** The receiver's raw form of a Node request; `body` when a framework already buffered it. */
@@ -59,13 +24,22 @@ export function toRawRequest(req: IncomingMessage, body?: Uint8Array): RawReques
   };
 }
 
-/** Path and query as received, kept byte for byte (a `//` or `%2F` stays; the signature covers it). */
-function requestTarget(req: IncomingMessage): string {
+/**
+ * Path and query as received, kept byte for byte (a `//` or `%2F` stays; the signature covers it); an
+ * absolute-form target (`POST http://host/path`, as proxies may send) gives its path and query.
+ */
+export function requestTarget(req: IncomingMessage): string {
   const target = req.url ?? '/';
   if (target.startsWith('/')) return target;
-  const url = new URL(target);
-  return `${url.pathname}${url.search}`;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return target; // `*` or garbage: no route matches it
+  }
 }
+
+export { readNodeBody };
 
 /** Writes a raw receiver answer to a Node response. */
 export function sendRawResponse(res: ServerResponse, response: RawResponse): void {
@@ -82,7 +56,11 @@ export async function dispatchNode(
   body?: Uint8Array,
 ): Promise<void> {
   if (handler.receive) {
-    sendRawResponse(res, await handler.receive(toRawRequest(req, body)));
+    const answer = await handler.receive(toRawRequest(req, body));
+    // Refused before its body was read (too large, wrong type): this answer is the connection's last,
+    // rather than reading and discarding whatever the client still sends.
+    if (body === undefined && !req.complete) closeAfter(res);
+    sendRawResponse(res, answer);
   } else {
     await sendWebResponse(res, await handler.handle(toWebRequest(req, body)));
   }

@@ -25,3 +25,34 @@ export function maskToken(value: string | undefined | null): string | undefined 
   if (value === undefined || value === null || value === '') return undefined;
   return value.length <= 8 ? '****' : `****${value.slice(-4)}`;
 }
+
+/** Fields whose values are secrets or personal data, wherever they appear. */
+const SENSITIVE_FIELD = /(accessToken|refreshToken|authCode|userLoginId)/;
+const JSON_FIELD = new RegExp(`"${SENSITIVE_FIELD.source}"(\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'g');
+const FORM_FIELD = new RegExp(`\\b${SENSITIVE_FIELD.source}(\\s*[=:]\\s*)([^&\\s",;}]+)`, 'g');
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+function maskField(field: string, value: string): string {
+  return (field === 'userLoginId' ? maskLoginId(value) : maskToken(value)) ?? '';
+}
+
+/**
+ * Masks tokens and wallet logins in any text by pattern, not by known JSON path: sensitive fields at any
+ * depth of JSON, `name=value` pairs (form bodies, logs), and every e-mail address. For bodies that are
+ * not JSON or not valid notifications, where no parser can say where the secrets are.
+ *
+ * @example
+ * maskSecretsInText('{"a":{"accessToken":"28100103_2021xyz9"}}'); // '{"a":{"accessToken":"****xyz9"}}'
+ */
+export function maskSecretsInText(text: string): string {
+  return text
+    .replace(
+      JSON_FIELD,
+      (_m, field: string, sep: string, value: string) => `"${field}"${sep}"${maskField(field, value)}"`,
+    )
+    .replace(
+      FORM_FIELD,
+      (_m, field: string, sep: string, value: string) => `${field}${sep}${maskField(field, value)}`,
+    )
+    .replace(EMAIL, (email) => maskLoginId(email) ?? '');
+}

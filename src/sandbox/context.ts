@@ -29,6 +29,8 @@ export interface SandboxContext {
   merchantKeys: KeyRing;
   privateKey: CryptoKey;
   baseUrl: () => string;
+  /** Carried by every HTML form of the sandbox, so a page elsewhere cannot submit them. */
+  formToken: string;
 }
 
 export function randomToken(prefix: string): string {

@@ -4,7 +4,6 @@
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { escapeHtml, page } from '../service/html.js';
@@ -12,6 +11,7 @@ import { describeIssues, readJsonBody } from '../service/json-body.js';
 import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
 import { FaultSettingsSchema } from './faults.js';
+import { formTokenOk } from './guard.js';
 
 export const SendRequest = z
   .object({
@@ -123,11 +123,8 @@ export function mountControl(app: Hono, ctx: SandboxContext): void {
   app.get('/sandbox/v1/requests', (c) => c.json({ items: state.requests() }));
 
   // The HTML pages' forms carry this token, so a page elsewhere cannot post to a sandbox on localhost.
-  const csrf = randomToken('csrf_');
-  const formOk = async (c: Context) => {
-    const form = await c.req.parseBody();
-    return typeof form.csrf === 'string' && timingSafeEqualString(form.csrf, csrf);
-  };
+  const csrf = ctx.formToken;
+  const formOk = async (c: Context) => formTokenOk(await c.req.parseBody(), csrf);
 
   app.get('/sandbox/deliveries', async (c) => {
     const rows: string[] = [];

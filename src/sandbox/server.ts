@@ -4,12 +4,13 @@
  * API — all on one port.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { listen } from '../http/listen.js';
+import { cappedBodies } from '../http/node-body.js';
+import { createLimitedServer } from '../http/server-limits.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { createKeyRing, type KeyInput } from '../protocol/key-ring.js';
@@ -22,8 +23,10 @@ import { createSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { mountAuthApi } from './auth-api.js';
 import type { SandboxConfig, SandboxContext } from './context.js';
+import { randomToken } from './context.js';
 import { mountControl } from './control.js';
 import { Faults } from './faults.js';
+import { mountGuard } from './guard.js';
 import { loadOrCreateSandboxKeys } from './keys.js';
 import { sandboxOperations } from './openapi.js';
 import { SandboxState } from './state.js';
@@ -105,8 +108,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     merchantKeys,
     privateKey: keys.privateKey,
     baseUrl: () => baseUrl,
+    formToken: randomToken('csrf_'),
   };
   const app = new Hono();
+  mountGuard(app, { boundHost: options.host ?? '127.0.0.1' });
   mountAuthApi(app, ctx);
   mountWallet(app, ctx);
   mountControl(app, ctx);
@@ -146,7 +151,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );
 
-  const server = createServer(getRequestListener(app.fetch));
+  // The control API takes a raw notification body (up to 64 KiB, escaped in JSON); forms are small.
+  const server = createLimitedServer(
+    cappedBodies(getRequestListener(app.fetch), (req) =>
+      (req.url ?? '').startsWith('/sandbox/v1/') ? 512 * 1024 : 16 * 1024,
+    ),
+  );
   const closeState = async () => {
     await sender.stop();
     await sender.close();

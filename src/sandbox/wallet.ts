@@ -6,12 +6,17 @@ import type { Context, Hono } from 'hono';
 import { maskToken } from '../protocol/mask.js';
 import { escapeHtml, page } from '../service/html.js';
 import { issueToken, notifyMerchant, randomToken, type SandboxContext, userIdFor } from './context.js';
+import { formTokenOk } from './guard.js';
 
 const DEFAULT_LOGIN = 'sandbox-user@example.com';
 const AUTO_DEBIT_SCOPE = 'AGREEMENT_PAY';
 
 function html(c: Context, body: string, status = 200): Response {
   return c.html(body, status as 200);
+}
+
+function refusedForm(c: Context): Response {
+  return html(c, page('Refused', '<h1>Refused: the form did not carry this page’s token</h1>'), 403);
 }
 
 export function mountWallet(app: Hono, ctx: SandboxContext): void {
@@ -41,7 +46,7 @@ export function mountWallet(app: Hono, ctx: SandboxContext): void {
         `<h1>Authorize ${escapeHtml(consult.clientId)}</h1>
 <div class="card"><p>This merchant asks for:</p><ul>${scopes}</ul>
 <p class="muted">Returns to ${escapeHtml(new URL(consult.authRedirectUrl).origin)}</p></div>
-<form method="post" action="/wallet/authorize/${escapeHtml(consult.id)}">
+<form method="post" action="/wallet/authorize/${escapeHtml(consult.id)}"><input type="hidden" name="csrf" value="${ctx.formToken}">
 <p><label>Wallet login <input name="userLoginId" value="${DEFAULT_LOGIN}" size="32"></label></p>
 <button name="decision" value="agree" id="agree">Agree</button>
 <button name="decision" value="decline" id="decline" class="secondary">Decline</button></form>`,
@@ -54,6 +59,7 @@ export function mountWallet(app: Hono, ctx: SandboxContext): void {
     if (!consult)
       return html(c, page('Not found', '<h1>This authorization request does not exist</h1>'), 404);
     const form = await c.req.parseBody();
+    if (!formTokenOk(form, ctx.formToken)) return refusedForm(c);
     const decision = form.decision === 'decline' ? 'DECLINED' : 'AGREED';
     if (!state.decide(consult.id, decision)) {
       return html(
@@ -112,7 +118,7 @@ export function mountWallet(app: Hono, ctx: SandboxContext): void {
         const consult = state.consult(t.consultId);
         const action =
           t.status === 'ACTIVE'
-            ? `<form method="post" action="/wallet/account/cancel"><input type="hidden" name="accessToken" value="${escapeHtml(t.accessToken)}">
+            ? `<form method="post" action="/wallet/account/cancel"><input type="hidden" name="csrf" value="${ctx.formToken}"><input type="hidden" name="accessToken" value="${escapeHtml(t.accessToken)}">
 <input type="hidden" name="user" value="${escapeHtml(login)}"><input name="reason" placeholder="reason (optional)" size="16">
 <button class="secondary" data-token="${escapeHtml(maskToken(t.accessToken))}">Cancel authorization</button></form>`
             : escapeHtml(t.reason ?? '');
@@ -130,6 +136,7 @@ export function mountWallet(app: Hono, ctx: SandboxContext): void {
 
   app.post('/wallet/account/cancel', async (c) => {
     const form = await c.req.parseBody();
+    if (!formTokenOk(form, ctx.formToken)) return refusedForm(c);
     const accessToken = typeof form.accessToken === 'string' ? form.accessToken : '';
     const login = typeof form.user === 'string' ? form.user : DEFAULT_LOGIN;
     const reason =

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
-import { maskLoginId, maskToken } from '../protocol/mask.js';
+import { maskSecretsInText } from '../protocol/mask.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
@@ -99,20 +99,42 @@ function notificationSummary(row: InboxRecord) {
   };
 }
 
-/** The body as received, with access token, authCode and userLoginId masked. */
+/** Deepest JSON nesting shown as a structure; deeper bodies are shown as text (no 500 on 12,000 levels). */
+const MAX_SHOWN_DEPTH = 64;
+
+/** How deep brackets nest in JSON text, outside strings. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') max = Math.max(max, ++depth);
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return max;
+}
+
+/**
+ * The body as received with tokens, authCodes and wallet logins masked by pattern at any depth (and in
+ * bodies that are not JSON), as JSON when it parses and nests at most 64 levels, else as text.
+ */
 function redactedBody(raw: Uint8Array): { body: unknown; note: string } {
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(raw);
+  const text = maskSecretsInText(new TextDecoder('utf-8', { fatal: false }).decode(raw));
+  const masked = 'tokens and wallet logins are masked; the stored bytes are unchanged';
+  if (nestingDepth(text) > MAX_SHOWN_DEPTH)
+    return {
+      body: text.slice(0, 4096),
+      note: `nested deeper than ${MAX_SHOWN_DEPTH} levels: shown as text, first 4 KiB; ${masked}`,
+    };
   try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    if (json && typeof json === 'object') {
-      for (const key of ['accessToken', 'authCode', 'refreshToken']) {
-        if (typeof json[key] === 'string') json[key] = maskToken(json[key] as string);
-      }
-      if (typeof json.userLoginId === 'string') json.userLoginId = maskLoginId(json.userLoginId);
-    }
-    return { body: json, note: 'tokens and userLoginId are masked; the stored bytes are unchanged' };
+    return { body: JSON.parse(text) as unknown, note: masked };
   } catch {
-    return { body: text.slice(0, 4096), note: 'not JSON; shown as text, first 4 KiB' };
+    return { body: text.slice(0, 4096), note: `not JSON: shown as text, first 4 KiB; ${masked}` };
   }
 }
 

@@ -3,12 +3,14 @@
  * path), health endpoints and the admin API (Hono). Graceful shutdown: stop accepting, finish in-flight
  * requests and the current processor batch, flush and close the store.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { toNodeHandler } from '../adapters/node-http.js';
+import { requestTarget, toNodeHandler } from '../adapters/node-http.js';
 import type { AlipayClient } from '../client/client.js';
 import { listen } from '../http/listen.js';
+import { cappedBodies } from '../http/node-body.js';
+import { createLimitedServer, type ServerLimits } from '../http/server-limits.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import { createNodeSecrets } from '../node/node-secrets.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
@@ -27,6 +29,9 @@ import { StoreHealth } from './store-health.js';
 
 export const DEFAULT_RETURN_PATH = '/alipay/authorize/return';
 
+/** Cap on bodies of every endpoint but the notify endpoint (dashboard forms, admin API): 16 KiB. */
+export const DEFAULT_API_BODY_BYTES = 16 * 1024;
+
 export interface ServiceOptions {
   host: string;
   port: number;
@@ -41,6 +46,10 @@ export interface ServiceOptions {
   merchantKeyVersion?: string | undefined;
   acceptUnknownAuthState?: boolean | undefined;
   maxBodyBytes?: number | undefined;
+  /** Cap on the bodies of the admin API, the dashboard and the redirect landing. Default 16 KiB. */
+  maxApiBodyBytes?: number | undefined;
+  /** Timeouts and connection caps (see ServerLimits). */
+  limits?: ServerLimits | undefined;
   timeWindow?: TimeWindow | false | undefined;
   clock?: Clock | undefined;
   observer?: ReceiverObserver | undefined;
@@ -141,17 +150,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   );
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  // Every other endpoint takes small bodies: forms and JSON of a few fields.
+  const cappedApi = cappedBodies(api, () => options.maxApiBodyBytes ?? DEFAULT_API_BODY_BYTES);
+  const server = createLimitedServer((req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     res.on('close', () => {
       inFlight--;
       if (inFlight === 0) idle?.();
     });
-    const path = (req.url ?? '/').split('?')[0];
+    const path = requestTarget(req).split('?')[0];
     if (path === options.notifyPath) notify(req, res);
-    else void api(req, res);
-  });
-  server.keepAliveTimeout = 65_000;
+    else cappedApi(req, res);
+  }, options.limits);
   await listen(server, options.port, options.host);
   if (options.process !== false) receiver.start();
   const address = server.address() as AddressInfo;

@@ -3,7 +3,7 @@ import { type AlipayClient, type AlipayClientOptions, createAlipayClient } from 
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID } from '../helpers/receiver.js';
-import { startTestSandbox } from '../helpers/sandbox.js';
+import { sandboxFormToken, startTestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: RunningSandbox;
 let client: AlipayClient;
@@ -44,7 +44,7 @@ async function codeFor(normalUrl: string): Promise<string> {
   const response = await fetch(normalUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'decision=agree',
+    body: `decision=agree&csrf=${await sandboxFormToken(sandbox.url)}`,
     redirect: 'manual',
   });
   return new URL(response.headers.get('location') as string).searchParams.get('authCode') as string;

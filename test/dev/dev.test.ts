@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDev, startDev } from '../../src/dev/dev.js';
 import { silentLogger } from '../../src/receiver/ports.js';
 import { cli } from '../helpers/cli.js';
+import { sandboxFormToken } from '../helpers/sandbox.js';
 
 let dev: RunningDev;
 
@@ -45,7 +46,7 @@ describe('authnotify dev', () => {
     const landing = await step(wallet, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'decision=agree&userLoginId=dana%40example.com',
+      body: `decision=agree&userLoginId=dana%40example.com&csrf=${await sandboxFormToken(dev.sandbox)}`,
     });
     expect(landing.startsWith(dev.service)).toBe(true);
     const back = await step(landing);
@@ -58,7 +59,12 @@ describe('authnotify dev', () => {
     await step(`${dev.sandbox}/wallet/account/cancel`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ accessToken: token, user: 'dana@example.com', reason: 'moving banks' }),
+      body: new URLSearchParams({
+        accessToken: token,
+        user: 'dana@example.com',
+        reason: 'moving banks',
+        csrf: await sandboxFormToken(dev.sandbox),
+      }),
     });
     const html = await demoShows('CANCELED');
     expect(html).toContain('moving banks');

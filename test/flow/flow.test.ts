@@ -10,7 +10,7 @@ import type { RunningService } from '../../src/service/server.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, START } from '../helpers/receiver.js';
-import { startTestSandbox } from '../helpers/sandbox.js';
+import { sandboxFormToken, startTestSandbox } from '../helpers/sandbox.js';
 import { startTestService } from '../helpers/service.js';
 
 const ADMIN = 'flow-admin-token-0123456789abcdef';
@@ -72,7 +72,7 @@ async function wallet(normalUrl: string, decision = 'agree'): Promise<string> {
   const response = await fetch(normalUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: `decision=${decision}&userLoginId=bob%40example.com`,
+    body: `decision=${decision}&userLoginId=bob%40example.com&csrf=${await sandboxFormToken(new URL(normalUrl).origin)}`,
     redirect: 'manual',
   });
   return response.headers.get('location') as string;
@@ -158,7 +158,12 @@ describe('the whole authorization flow through real HTTP', () => {
     await fetch(`${sandbox.url}/wallet/account/cancel`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ accessToken: token, user: 'bob@example.com', reason: 'changed my mind' }),
+      body: new URLSearchParams({
+        accessToken: token,
+        user: 'bob@example.com',
+        reason: 'changed my mind',
+        csrf: await sandboxFormToken(sandbox.url),
+      }),
       redirect: 'manual',
     });
     await deliverAndProcess();

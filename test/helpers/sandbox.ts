@@ -21,3 +21,11 @@ export function startTestSandbox(options: Partial<SandboxOptions> = {}): Promise
     ...options,
   });
 }
+
+/** The form token a person's browser would find in the sandbox's pages (every form carries it). */
+export async function sandboxFormToken(sandboxUrl: string): Promise<string> {
+  const html = await (await fetch(`${sandboxUrl}/sandbox/deliveries`)).text();
+  const token = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error('no form token on the sandbox deliveries page');
+  return token;
+}

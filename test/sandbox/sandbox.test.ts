@@ -15,7 +15,7 @@ import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { newAuthorization } from '../../src/store/authorization.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, START, type TestReceiver, testReceiver } from '../helpers/receiver.js';
-import { startTestSandbox } from '../helpers/sandbox.js';
+import { sandboxFormToken, startTestSandbox } from '../helpers/sandbox.js';
 
 /** What the tests read from API answers (a cast of parsed JSON; assertions check the values). */
 interface ApiJson {
@@ -105,11 +105,13 @@ const consultBody = (extra: Record<string, unknown> = {}) => ({
 async function agree(normalUrl: string, decision = 'agree', login = 'alice@example.com') {
   const page = await fetch(normalUrl);
   expect(page.status).toBe(200);
-  expect(await page.text()).toContain('Agree');
+  const html = await page.text();
+  expect(html).toContain('Agree');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
   const response = await fetch(normalUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ decision, userLoginId: login }),
+    body: new URLSearchParams({ decision, userLoginId: login, csrf }),
     redirect: 'manual',
   });
   expect(response.status).toBe(303);
@@ -187,6 +189,7 @@ describe('sandbox: the authorization flow against a real receiver', () => {
         accessToken: token.json.accessToken,
         user: 'alice@example.com',
         reason: 'no longer needed',
+        csrf: await sandboxFormToken(sandbox.url),
       }),
       redirect: 'manual',
     });
@@ -428,7 +431,10 @@ describe('sandbox: faults toward the merchant', () => {
   it('redelivers by hand and lists deliveries; refuses bad control requests', async () => {
     const [id] = await send();
     await deliverAll();
-    const redeliver = await fetch(`${sandbox.url}/sandbox/v1/deliveries/${id}/redeliver`, { method: 'POST' });
+    const redeliver = await fetch(`${sandbox.url}/sandbox/v1/deliveries/${id}/redeliver`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(redeliver.status).toBe(202);
     await deliverAll();
     expect((await detail(id as string)).attempts).toHaveLength(2);
