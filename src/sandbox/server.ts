@@ -10,6 +10,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { listen } from '../http/listen.js';
 import { cappedBodies } from '../http/node-body.js';
+import { securityHeaders } from '../http/security-headers.js';
 import { createLimitedServer } from '../http/server-limits.js';
 import { nodeSignatureCrypto } from '../node/node-crypto.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
@@ -111,6 +112,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     formToken: randomToken('csrf_'),
   };
   const app = new Hono();
+  app.use('*', securityHeaders());
   mountGuard(app, { boundHost: options.host ?? '127.0.0.1' });
   mountAuthApi(app, ctx);
   mountWallet(app, ctx);

@@ -4,13 +4,16 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { securityHeaders } from '../http/security-headers.js';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { maskSecretsInText } from '../protocol/mask.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
+import { type Logger, silentLogger } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
+import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import type { Flow } from './flow.js';
 import { readJsonBody } from './json-body.js';
@@ -19,12 +22,6 @@ import { buildOpenApi, commonOperations, notifyOperation, type Operation } from 
 import { RejectionLimiter } from './rate-limit.js';
 import { ADMIN_TOKEN } from './secret-file.js';
 import type { StoreHealth } from './store-health.js';
-
-/** The client's address from @hono/node-server's bindings (the socket), or 'unknown'. */
-function sourceOf(env: unknown): string {
-  const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? 'unknown';
-}
 
 export interface ApiOptions {
   receiver: Receiver;
@@ -38,6 +35,10 @@ export interface ApiOptions {
   rejections?: RecentRejections;
   /** What the notify endpoint last found about store writes, for /readyz. */
   storeHealth?: StoreHealth;
+  /** Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. Default none. */
+  trustedProxies?: readonly string[];
+  /** Failed admin authentications are logged here (the source, never the token). */
+  logger?: Logger;
 }
 
 export const StartAuthorizationBody = z
@@ -144,6 +145,9 @@ export function createApi(options: ApiOptions): Hono {
   const { receiver } = options;
   const store = receiver.store;
   const app = new Hono();
+  const clientOf = clientResolver(options.trustedProxies);
+  const logger = options.logger ?? silentLogger;
+  app.use('*', securityHeaders());
 
   app.onError((error, c) => {
     if (error instanceof AuthNotifyError) {
@@ -191,10 +195,11 @@ export function createApi(options: ApiOptions): Hono {
     adminToken: options.adminToken,
     limiter,
     rejections: options.rejections ?? new RecentRejections(),
-    sourceOf: (c) => sourceOf(c.env),
+    clientOf,
+    logger,
   });
   app.use('/api/v1/*', async (c, next) => {
-    const source = sourceOf(c.env);
+    const source = clientOf(c).address;
     const wait = limiter.retryAfter(source);
     if (wait > 0) {
       return c.json(
@@ -210,6 +215,10 @@ export function createApi(options: ApiOptions): Hono {
     const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
     if (!timingSafeEqualString(token, options.adminToken)) {
       limiter.reject(source);
+      logger.warn(
+        { source, path: c.req.path, credentials: header === '' ? 'none' : 'wrong' },
+        'admin API authentication failed',
+      );
       return c.json(
         errorBody('UNAUTHORIZED', 'a valid admin token is required: Authorization: Bearer <token>'),
         401,

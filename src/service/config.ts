@@ -3,6 +3,7 @@
  * config file (`--config`), then defaults. Every problem names the setting and the fix.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { ALIPAY_ENDPOINTS } from '../client/client.js';
 import { readKeySource } from '../node/key-source.js';
@@ -39,6 +40,8 @@ export interface ServeSettings {
   customerBelongsTo: string;
   logFormat: 'json' | 'pretty';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Reverse proxies whose forwarded headers are believed. */
+  trustedProxies: string[];
 }
 
 /** A secret's value as configured and where it came from (a flag, a variable, a file, the config file). */
@@ -74,6 +77,7 @@ export const SETTINGS: readonly { key: keyof ServeSettings | FileSettingKey; env
   { key: 'customerBelongsTo', env: 'AUTHNOTIFY_CUSTOMER_BELONGS_TO', flag: '--customer-belongs-to' },
   { key: 'logFormat', env: 'AUTHNOTIFY_LOG_FORMAT', flag: '--log-format' },
   { key: 'logLevel', env: 'AUTHNOTIFY_LOG_LEVEL', flag: '--log-level' },
+  { key: 'trustedProxies', env: 'AUTHNOTIFY_TRUSTED_PROXIES', flag: '--trusted-proxy' },
 ];
 
 const ENDPOINT_NAMES: Record<string, string> = ALIPAY_ENDPOINTS;
@@ -224,7 +228,21 @@ export function resolveServeSettings(
   const returnPath = str('returnPath') ?? '/alipay/authorize/return';
   if (!returnPath.startsWith('/') || returnPath === notifyPath)
     throw invalid('--return-path', `"${returnPath}" must start with / and differ from the notify path`);
+  const proxies = pick('trustedProxies');
+  const trustedProxies = (
+    Array.isArray(proxies) ? proxies.map(String) : typeof proxies === 'string' ? proxies.split(',') : []
+  )
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const proxy of trustedProxies)
+    if (isIP(proxy) === 0)
+      throw invalid(
+        '--trusted-proxy',
+        `"${proxy}" is not an IP address`,
+        'Give the address your reverse proxy connects from, e.g. 127.0.0.1 or 10.0.0.5; repeat for several.',
+      );
   return {
+    trustedProxies,
     host: str('host') ?? DEFAULTS.host,
     port,
     database: str('database') ?? DEFAULTS.database,

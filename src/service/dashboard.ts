@@ -10,7 +10,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
-import type { ReceiverObserver } from '../receiver/ports.js';
+import type { Logger, ReceiverObserver } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
 import {
   AUTHORIZATION_STATUSES,
@@ -18,6 +18,7 @@ import {
   INBOX_STATUSES,
   type InboxStatus,
 } from '../store/types.js';
+import type { ClientAddress } from './client-address.js';
 import { escapeHtml, page } from './html.js';
 import type { RejectionLimiter } from './rate-limit.js';
 
@@ -59,7 +60,8 @@ export function mountDashboard(
     adminToken: string;
     limiter: RejectionLimiter;
     rejections: RecentRejections;
-    sourceOf: (c: Context) => string;
+    clientOf: (c: Context) => ClientAddress;
+    logger: Logger;
   },
 ): void {
   const { receiver } = options;
@@ -95,7 +97,8 @@ export function mountDashboard(
     ),
   );
   app.post('/dashboard/login', async (c) => {
-    const source = options.sourceOf(c);
+    const client = options.clientOf(c);
+    const source = client.address;
     const wait = options.limiter.retryAfter(source);
     if (wait > 0)
       return render(c, 'Sign in', `<h1>Too many attempts</h1><p>Try again in ${wait} s.</p>`, 429);
@@ -103,6 +106,7 @@ export function mountDashboard(
     const token = typeof form.token === 'string' ? form.token : '';
     if (!timingSafeEqualString(token, options.adminToken)) {
       options.limiter.reject(source);
+      options.logger.warn({ source, path: c.req.path }, 'dashboard sign-in failed');
       return render(
         c,
         'Sign in',
@@ -115,6 +119,8 @@ export function mountDashboard(
     setCookie(c, COOKIE, id, {
       httpOnly: true,
       sameSite: 'Strict',
+      // Over HTTPS (directly, or through a trusted proxy) the cookie never travels in clear.
+      secure: client.https,
       path: '/dashboard',
       maxAge: SESSION_MS / 1000,
     });

@@ -50,6 +50,8 @@ export interface ServiceOptions {
   maxApiBodyBytes?: number | undefined;
   /** Timeouts and connection caps (see ServerLimits). */
   limits?: ServerLimits | undefined;
+  /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (limiter, Secure cookies). */
+  trustedProxies?: readonly string[] | undefined;
   timeWindow?: TimeWindow | false | undefined;
   clock?: Clock | undefined;
   observer?: ReceiverObserver | undefined;
@@ -146,6 +148,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metrics,
       rejections,
       storeHealth,
+      logger,
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     }).fetch,
   );
   let inFlight = 0;

@@ -68,6 +68,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .option('--log-format <format>', 'json or pretty (default json)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (default info)')
+    .option(
+      '--trusted-proxy <address>',
+      'a reverse proxy whose X-Forwarded-For/-Proto to believe; repeat for several',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--config <file>', 'JSON file with any of these settings (camelCase keys)')
     .option('--json', 'print one JSON line with the URL once listening')
     .action(async (flags: ServeFlags) => {
@@ -123,6 +128,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
           merchantPrivateKey: settings.merchantPrivateKey,
           merchantKeyVersion: settings.merchantKeyVersion,
           acceptUnknownAuthState: settings.acceptUnknownAuthState,
+          trustedProxies: settings.trustedProxies,
           // Overlap passes: each waits on store round trips (a pool connection, or the SQLite thread).
           processor: { concurrency: spec.kind === 'postgres' ? 4 : 2 },
           metrics,
