@@ -5,18 +5,23 @@
  */
 import type { MiddlewareHandler } from 'hono';
 
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 /**
- * @example app.use('*', securityHeaders());
+ * `formsStayHere`: forms may only submit to this origin (the dashboard). The sandbox's wallet forms must
+ * not have it: their answer redirects the browser on to the merchant, and browsers apply `form-action` to
+ * that redirect too.
+ * @example app.use('*', securityHeaders({ formsStayHere: true }));
  */
-export function securityHeaders(): MiddlewareHandler {
+export function securityHeaders(options: { formsStayHere: boolean }): MiddlewareHandler {
+  const policy = options.formsStayHere ? `${POLICY}; form-action 'self'` : POLICY;
   return async (c, next) => {
     await next();
-    c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    c.header('Content-Security-Policy', policy);
     c.header('X-Frame-Options', 'DENY');
     c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on their own form posts.
+    c.header('Referrer-Policy', 'same-origin');
   };
 }

@@ -112,7 +112,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     formToken: randomToken('csrf_'),
   };
   const app = new Hono();
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders({ formsStayHere: false }));
   mountGuard(app, { boundHost: options.host ?? '127.0.0.1' });
   mountAuthApi(app, ctx);
   mountWallet(app, ctx);

@@ -147,7 +147,7 @@ export function createApi(options: ApiOptions): Hono {
   const app = new Hono();
   const clientOf = clientResolver(options.trustedProxies);
   const logger = options.logger ?? silentLogger;
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders({ formsStayHere: true }));
 
   app.onError((error, c) => {
     if (error instanceof AuthNotifyError) {

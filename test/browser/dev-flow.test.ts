@@ -150,32 +150,39 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
     const row = (await page.locator(`tr[data-id="${id}"]`).textContent()) ?? '';
     expect(row).toContain('ACK_DROPPED_BY_FAULT');
     await shot('10-sandbox-deliveries');
-    const forged = await page.evaluate(
-      async () =>
-        (
-          await fetch('/sandbox/faults', {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: 'dropAcks=5&csrf=forged',
-          })
-        ).status,
-    );
-    expect(forged).toBe(403);
+    // The pages' Content-Security-Policy forbids scripts from fetching anything, so the forged post comes
+    // from outside the page, as a same-origin form would look.
+    const forged = await fetch(`${dev.sandbox}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: dev.sandbox },
+      body: 'dropAcks=5&csrf=forged',
+    });
+    expect(forged.status).toBe(403);
+    expect(
+      await page.evaluate(() =>
+        fetch('/sandbox/v1/faults').then(
+          () => 'fetched',
+          () => 'blocked',
+        ),
+      ),
+    ).toBe('blocked');
   }, 60_000);
 
   it('refuses a POST without the session’s CSRF token', async () => {
     await page.goto(`${dev.service}/dashboard/authorizations`);
-    const result = await page.evaluate(async () => {
-      const r = await fetch('/dashboard/logout', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'csrf=forged',
-        redirect: 'manual',
-      });
-      return r.status;
-    });
-    expect(result).toBe(403);
+    // With the signed-in session's cookie but a forged token (scripts on the page cannot fetch: CSP).
     const cookies = await page.context().cookies(`${dev.service}/dashboard/authorizations`);
+    const session = cookies.find((c) => c.name === 'authnotify_session');
+    const result = await fetch(`${dev.service}/dashboard/logout`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `authnotify_session=${session?.value ?? ''}`,
+      },
+      body: 'csrf=forged',
+      redirect: 'manual',
+    });
+    expect(result.status).toBe(403);
     expect(cookies.find((c) => c.name === 'authnotify_session')).toMatchObject({
       httpOnly: true,
       sameSite: 'Strict',

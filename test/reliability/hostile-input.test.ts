@@ -4,15 +4,22 @@
  * injection, path confusion, content-type tricks, truncated bodies. Never a 5xx, never a crash or unhandled
  * rejection, and nothing stored for unauthenticated input. Bounded in count and time; 127.0.0.1 only.
  */
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNodeHandler } from '../../src/adapters/node-http.js';
+import { createThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
 import type { Clock } from '../../src/protocol/clock.js';
+import type { RunningService } from '../../src/service/server.js';
 import { signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, OK, type TestReceiver, testReceiver } from '../helpers/receiver.js';
+import { CLIENT_ID, OK, signAsFixtureAlipay, type TestReceiver, testReceiver } from '../helpers/receiver.js';
+import { startTestService } from '../helpers/service.js';
+import { until } from '../helpers/wait.js';
 
 let t: TestReceiver<Clock>;
 let server: Server;
@@ -212,4 +219,165 @@ describe('hostile input on the notify endpoint', () => {
     expect(response.status).toBe(200);
     expect(unhandled).toEqual([]);
   });
+});
+
+/**
+ * Validly signed hostile requests against what production runs: the whole service with the threaded
+ * SQLite store and the processor on. Signed bodies reach the parser, the quarantine, the store and the
+ * processor, which unsigned fuzzing never does.
+ */
+describe('validly signed hostile input against the whole service, processor on', () => {
+  const ADMIN = 'fuzz-admin-token-0123456789abcdef0123';
+  let service: RunningService;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authnotify-fuzz-'));
+    service = await startTestService({
+      store: await createThreadedSqliteStore({ path: join(dir, 'fuzz.db') }),
+      adminToken: ADMIN,
+      process: true,
+      processor: { pollIntervalMs: 50, concurrency: 2 },
+    });
+  });
+  afterAll(() => service.close());
+
+  const valid = { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-fuzz', result: OK };
+  const scalar = fc.oneof(
+    fc.string({ maxLength: 300 }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constantFrom(
+      'toString',
+      '__proto__',
+      'constructor',
+      'TOKEN_CREATED',
+      'AUTHCODE_CREATED',
+      'x'.repeat(5000),
+    ),
+  );
+  const mutated = fc
+    .record({
+      drop: fc.subarray(Object.keys(valid)),
+      set: fc.dictionary(
+        fc.constantFrom(
+          'authorizationNotifyType',
+          'accessToken',
+          'authCode',
+          'authState',
+          'result',
+          'userLoginId',
+          'reason',
+          '__proto__',
+          'extra',
+        ),
+        fc.oneof(scalar, fc.jsonValue({ maxDepth: 4 })),
+        { maxKeys: 4 },
+      ),
+    })
+    .map(({ drop, set }) => {
+      const body: Record<string, unknown> = { ...valid, accessToken: `T-fuzz-${Math.random()}` };
+      for (const key of drop) delete body[key];
+      return JSON.stringify({ ...body, ...set });
+    });
+  const bodies = fc.oneof(
+    // Valid ones too (some repeated: duplicates), so the processor has real work among the quarantined.
+    fc.nat({ max: 60 }).map((n) => JSON.stringify({ ...valid, accessToken: `T-ok-${n}`, reason: 'fuzz' })),
+    mutated,
+    fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.stringify(v) ?? 'null'),
+    fc.string({ maxLength: 2000 }),
+    fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b).toString('latin1')),
+    fc
+      .nat({ max: 3000 })
+      .map(
+        (n) =>
+          `{"authorizationNotifyType":"TOKEN_CANCELED","accessToken":"T-deep-${n}","a":${'['.repeat(n)}${']'.repeat(n)}}`,
+      ),
+  );
+  const extraHeaders = fc.dictionary(
+    fc.constantFrom('X-Forwarded-For', 'Accept', 'X-Request-Id', 'Content-Encoding', 'Cookie', 'User-Agent'),
+    fc
+      .string({ minLength: 1, maxLength: 60 })
+      .filter((v) => /^[\x20-\x7e]+$/.test(v.trim()) && v.trim() === v),
+    { maxKeys: 3 },
+  );
+  const contentTypes = fc.constantFrom(
+    'application/json; charset=UTF-8',
+    'application/json',
+    'APPLICATION/JSON;charset=utf-8',
+    'text/plain',
+    'application/json; charset=latin1',
+  );
+
+  it('never answers 5xx, stores every acknowledged body, and keeps processing and serving', async () => {
+    const answers = new Map<number, number>();
+    let acked = 0;
+    await fc.assert(
+      fc.asyncProperty(bodies, extraHeaders, contentTypes, async (body, headers, contentType) => {
+        const s = await signAsFixtureAlipay(body);
+        const response = await fetch(`${service.url}${s.path}`, {
+          method: 'POST',
+          headers: { ...headers, ...s.headers, 'Content-Type': contentType },
+          body: s.body,
+        });
+        answers.set(response.status, (answers.get(response.status) ?? 0) + 1);
+        expect(response.status).toBeLessThan(500);
+        const answer = (await response.json()) as { result?: { resultStatus?: string } };
+        expect(['S', 'F']).toContain(answer.result?.resultStatus);
+        if (response.status === 200) acked++;
+      }),
+      { numRuns: 200 },
+    );
+    expect(unhandled).toEqual([]);
+    // Every stored row can be shown (no 500 on odd bodies), and the processor settles every row.
+    const auth = { authorization: `Bearer ${ADMIN}` };
+    await until(
+      'the processor to settle every stored notification',
+      async () => {
+        const counts = await service.receiver.store.countInbox();
+        return counts.PENDING === 0 && counts.PROCESSING === 0;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const counts = await service.receiver.store.countInbox();
+    const stored = Object.values(counts).reduce((a, b) => a + b, 0);
+    expect(stored).toBeGreaterThan(0);
+    // Duplicates share a row, so there are at most as many rows as acknowledgements.
+    expect(stored).toBeLessThanOrEqual(acked);
+    let cursor: string | undefined;
+    do {
+      const page = (await (
+        await fetch(`${service.url}/api/v1/notifications?limit=200${cursor ? `&cursor=${cursor}` : ''}`, {
+          headers: auth,
+        })
+      ).json()) as { items: { id: string }[]; nextCursor: string | null };
+      for (const item of page.items)
+        expect(
+          (await fetch(`${service.url}/api/v1/notifications/${item.id}`, { headers: auth })).status,
+        ).toBe(200);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    const genuine = await signAsFixtureAlipay({
+      authorizationNotifyType: 'TOKEN_CANCELED',
+      accessToken: 'T-after-fuzz',
+      result: OK,
+    });
+    expect(
+      (
+        await fetch(`${service.url}${genuine.path}`, {
+          method: 'POST',
+          headers: genuine.headers,
+          body: genuine.body,
+        })
+      ).status,
+    ).toBe(200);
+    console.log(
+      `signed fuzzing: ${[...answers].map(([st, n]) => `${st}×${n}`).join(' ')}; ${stored} rows (${Object.entries(
+        counts,
+      )
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')})`,
+    );
+  }, 120_000);
 });

@@ -59,7 +59,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       }
       io.stdout(
         '\nTo receive real notifications run `authnotify serve --client-id … --alipay-public-key …` (docs/standalone-service.md).\n' +
-          'The sandbox and `authnotify dev` arrive in later releases (see CHANGELOG.md).\n',
+          'Try the whole flow locally with `authnotify dev` (a sandbox, the service and a demo page).\n',
       );
     });
 }
