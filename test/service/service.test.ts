@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,8 @@ import type { Store } from '../../src/store/types.js';
 import { cli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
-import { CLIENT_ID, OK, START, signAsFixtureAlipay } from '../helpers/receiver.js';
+import { OK, START, signAsFixtureAlipay } from '../helpers/receiver.js';
+import { runCliProcess, serveArgs } from '../helpers/serve-process.js';
 import { startTestService } from '../helpers/service.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -241,35 +241,8 @@ describe('authnotify serve and migrate (CLI)', () => {
 
   it('runs as a process, acknowledges a notification, and shuts down cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'authnotify-serve-'));
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'serve',
-        '--port',
-        '0',
-        '--database',
-        join(dir, 's.db'),
-        '--client-id',
-        CLIENT_ID,
-        '--alipay-public-key',
-        `1=${FIXTURES}keys/alipay-v1.public.pem`,
-        '--json',
-        '--log-level',
-        'warn',
-      ],
-      { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const first = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) resolve(out.split('\n')[0] as string);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-    });
+    const run = runCliProcess(['serve', ...serveArgs(join(dir, 's.db'))]);
+    const first = await run.firstLine;
     const { url, adminTokenFile } = JSON.parse(first) as { url: string; adminTokenFile: string };
     const s = await signAsFixtureAlipay({
       authorizationNotifyType: 'TOKEN_CANCELED',
@@ -279,9 +252,8 @@ describe('authnotify serve and migrate (CLI)', () => {
     const response = await fetch(`${url}${s.path}`, { method: 'POST', headers: s.headers, body: s.body });
     expect(response.status).toBe(200);
     expect(readFileSync(adminTokenFile, 'utf8').trim().length).toBeGreaterThan(20);
-    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    run.child.kill('SIGTERM');
+    expect(await run.exited()).toBe(0);
     const store = await createSqliteStore({ path: join(dir, 's.db') });
     expect((await store.listInbox({ limit: 5 })).items).toHaveLength(1);
     await store.close();
