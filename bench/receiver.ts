@@ -150,7 +150,7 @@ export function serveArgs(database: string): string[] {
     '--log-level',
     'error',
     '--admin-token',
-    'bench-admin-token-0123456789',
+    'bench-admin-token-0123456789abcdef',
     '--secret-key',
     'b'.repeat(64),
   ];
@@ -238,6 +238,32 @@ export async function benchReceiver(
       return { stored: n };
     },
   );
+  // The yardstick (issue 13): a lean durable receiver doing only the work serve must do.
+  const ceiling = join(ROOT, '..', 'shared', 'bench', 'ceiling.mjs');
+  if (existsSync(ceiling)) {
+    const ceilingDb = join(dir, 'ceiling.db');
+    await run(
+      'ceiling (shared/bench/ceiling.mjs)',
+      process.execPath,
+      [
+        ceiling,
+        '--port',
+        '0',
+        '--database',
+        ceilingDb,
+        '--client-id',
+        CLIENT_ID,
+        '--public-key',
+        readFileSync(join(ROOT, 'test/fixtures/keys/alipay-v1.public.txt'), 'utf8').trim(),
+      ],
+      async () => {
+        const db = new Database(ceilingDb, { readonly: true });
+        const n = (db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
+        db.close();
+        return { stored: n };
+      },
+    );
+  } else console.log(`  ${ceiling} is absent; the ceiling row is skipped`);
   const sqliteDb = join(dir, 'authnotify.db');
   await run(
     'authnotify serve (SQLite, FULL, group commit)',

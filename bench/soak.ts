@@ -45,7 +45,7 @@ const child = spawn(
     '--log-level',
     'error',
     '--admin-token',
-    'soak-admin-token-0123456789',
+    'soak-admin-token-0123456789abcdef',
     '--secret-key',
     'b'.repeat(64),
   ],
