@@ -102,7 +102,7 @@ function notificationSummary(row: InboxRecord) {
 
 export function createApi(options: ApiOptions): Hono {
   // An empty or short token would open the admin API and the dashboard (issue 11): refused from every source.
-  ADMIN_TOKEN.check(options.adminToken, 'adminToken');
+  const adminToken = ADMIN_TOKEN.check(options.adminToken, 'adminToken');
   const { receiver } = options;
   const store = receiver.store;
   const app = new Hono();
@@ -153,7 +153,7 @@ export function createApi(options: ApiOptions): Hono {
   const limiter = options.limiter ?? new RejectionLimiter();
   mountDashboard(app, {
     receiver,
-    adminToken: options.adminToken,
+    adminToken,
     limiter,
     rejections: options.rejections ?? new RecentRejections(),
     clientOf,
@@ -174,7 +174,7 @@ export function createApi(options: ApiOptions): Hono {
     }
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
-    if (!timingSafeEqualString(token, options.adminToken)) {
+    if (!timingSafeEqualString(token, adminToken)) {
       limiter.reject(source);
       logger.warn(
         { source, path: c.req.path, credentials: header === '' ? 'none' : 'wrong' },

@@ -85,6 +85,7 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { logger, store } = options;
+  // Fail before any work; createApi checks again and uses the checked (trimmed) token.
   ADMIN_TOKEN.check(options.adminToken, 'adminToken');
   const metrics = options.metrics ?? createMetrics();
   const rejections = new RecentRejections();
