@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeSignatureCrypto } from '../src/node/node-crypto.js';
 import { ManualClock } from '../src/protocol/clock.js';
+import { nodeSignatureCrypto } from '../src/protocol/node-crypto.js';
 import { parseSchedule } from '../src/protocol/schedule.js';
 import { createSender } from '../src/sender/sender.js';
-import { createSqliteStore } from '../src/store/sqlite/index.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const body = (i: number) =>

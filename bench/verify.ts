@@ -4,8 +4,8 @@
  * PEM-string-per-call verifier, in one process.
  */
 import { createPublicKey, createVerify, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { nodeSignatureCrypto } from '../src/node/node-crypto.js';
 import { createKeyRing } from '../src/protocol/key-ring.js';
+import { nodeSignatureCrypto } from '../src/protocol/node-crypto.js';
 import { verifyMessage } from '../src/protocol/signature.js';
 import { type Measurement, measure, printTable } from './lib.js';
 

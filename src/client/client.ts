@@ -5,7 +5,7 @@
  */
 import { Agent } from 'undici';
 import type { z } from 'zod';
-import { postWithTimeout } from '../node/http-post.js';
+import { postWithTimeout } from '../http/node-http-post.js';
 import { utf8 } from '../protocol/bytes.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';

@@ -1,14 +1,8 @@
-export * from './key-source.js';
-export * from './node-crypto.js';
-export * from './node-secrets.js';
-
-import { nodeSignatureCrypto } from './node-crypto.js';
-import { createNodeSecrets } from './node-secrets.js';
-
 /**
- * The Node implementations of the receiver's crypto ports, to spread into its options.
- *
- * @example
- * const receiver = await createReceiver({ ...nodeDefaults, clientId, alipayPublicKeys, secretKey, store });
+ * `authnotify/node` — the Node defaults: node:crypto signatures and secrets, and key sources read from
+ * files or environment variables. Everything else in the package runs on Web-standard APIs.
  */
-export const nodeDefaults = { crypto: nodeSignatureCrypto, secretsFactory: createNodeSecrets } as const;
+export { nodeSignatureCrypto } from '../protocol/node-crypto.js';
+export { readKeySource } from '../protocol/node-key-source.js';
+export { nodeDefaults } from '../receiver/node-defaults.js';
+export { createNodeSecrets } from '../receiver/node-secrets.js';

@@ -2,9 +2,10 @@
  * Application handlers, typed by notification type:
  * `receiver.on('TOKEN_CANCELED', async (event) => …)` sees a `TokenCanceled`; `on('*', …)` sees them all.
  */
+
+import type { AuthorizationRecord, AuthorizationStatus } from '../authorization/types.js';
 import { maskToken } from '../protocol/mask.js';
 import type { NotificationOf, NotifyType } from '../protocol/notification.js';
-import type { AuthorizationRecord, AuthorizationStatus } from '../store/types.js';
 
 /** An authorization as handlers and the API see it: no token, no hash, login id already masked. */
 export interface AuthorizationView {

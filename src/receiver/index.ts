@@ -1,5 +1,5 @@
+export * from '../authorization/lifecycle.js';
 export * from './handlers.js';
-export * from './lifecycle.js';
 export * from './ports.js';
 export * from './processor.js';
 export * from './receiver.js';

@@ -1,26 +1,18 @@
 /**
  * One notification's lifecycle step, and the authCode redemption that follows it: what the processor
- * hands the store (the lookup and the pure decision) and what runs after the store has applied it.
+ * hands the store (the lookup and the event, as data) and what runs after the store has applied it.
  */
+
+import type { LifecycleEvent } from '../authorization/types.js';
 import type { Clock } from '../protocol/clock.js';
 import { maskLoginId } from '../protocol/mask.js';
 import type { Notification } from '../protocol/notification.js';
-import type {
-  ApplyEventInput,
-  InboxRecord,
-  LifecycleDecision,
-  LifecycleSnapshot,
-  Store,
-} from '../store/types.js';
-import { type LifecycleEvent, lifecycleDecider } from './lifecycle.js';
+import type { InboxRecord, LifecycleApplication, Store } from '../store/types.js';
 import type { ApplyTokenPort } from './ports.js';
 import type { Secrets } from './secrets.js';
 
-/** What the store applies for one notification: its lookup, and the decision on the snapshot it reads. */
-export interface LifecycleStep {
-  input: ApplyEventInput;
-  decide: (snapshot: LifecycleSnapshot) => LifecycleDecision;
-}
+/** What the store applies for one notification: the rows it reads, the event and its context, as data. */
+export type LifecycleStep = LifecycleApplication;
 
 /**
  * Redeems an authCode exactly once across every path that sees it (the redirect, AUTHCODE_CREATED, a
@@ -92,8 +84,5 @@ export async function lifecycleStep(
     inboxId: row.id,
     acceptUnknownAuthState: deps.acceptUnknownAuthState,
   };
-  return {
-    input: { lookup, inbox: { id: row.id, owner }, timelineId: newId(), now },
-    decide: lifecycleDecider(event, ctx),
-  };
+  return { input: { lookup, inbox: { id: row.id, owner }, timelineId: newId(), now }, event, ctx };
 }

@@ -1,6 +1,6 @@
 /**
- * What the receiver talks to besides the store: the applyToken port (implemented by the client layer),
- * a logger and a metrics observer. All optional.
+ * What the receiver talks to besides the store and the logger: the applyToken port (implemented by the
+ * flow) and a metrics observer. Both optional.
  */
 
 /**
@@ -11,18 +11,6 @@
 export interface ApplyTokenPort {
   redeem(input: { authCode: string; authorizationId: string }): Promise<void>;
 }
-
-export type LogFields = Record<string, unknown>;
-
-/** Structured logger. Fields never include tokens, keys or signatures; userLoginId is masked. */
-export interface Logger {
-  debug(fields: LogFields, message: string): void;
-  info(fields: LogFields, message: string): void;
-  warn(fields: LogFields, message: string): void;
-  error(fields: LogFields, message: string): void;
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Hooks for metrics; every method optional. */
 export interface ReceiverObserver {

@@ -10,7 +10,8 @@ import type { ApplyEventResult, InboxFinish, InboxRecord, Store } from '../store
 import { isStoreUnavailable } from '../store/types.js';
 import { type HandlerRegistry, type NotificationEvent, toAuthorizationView } from './handlers.js';
 import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
-import type { ApplyTokenPort, Logger, ReceiverObserver } from './ports.js';
+import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
+import type { Logger } from '../protocol/logger.js';
 import type { Secrets } from './secrets.js';
 
 export interface ProcessorOptions {
@@ -320,7 +321,7 @@ export class InboxProcessor {
       for (const w of ready) {
         const step = w.step as LifecycleStep;
         try {
-          w.applied = await this.#deps.store.applyEvent(step.input, step.decide);
+          w.applied = await this.#deps.store.applyEvent(step.input, step.event, step.ctx);
         } catch (error) {
           w.error = error;
         }

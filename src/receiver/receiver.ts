@@ -18,7 +18,8 @@ import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { InboxRecord, NewInboxRow, Store } from '../store/types.js';
 import { readBodyCapped } from './body.js';
 import { HandlerRegistry, type NotificationHandler } from './handlers.js';
-import { type ApplyTokenPort, type Logger, type ReceiverObserver, silentLogger } from './ports.js';
+import { type ApplyTokenPort, type ReceiverObserver } from './ports.js';
+import { type Logger, silentLogger } from '../protocol/logger.js';
 import { InboxProcessor, type ProcessorOptions } from './processor.js';
 import { bindSecretKey, createSecrets, type Secrets } from './secrets.js';
 
@@ -375,10 +376,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     try {
       updated = await store.requeueInbox(inboxId, clock.now(), reclassified);
     } catch (error) {
-      if (
-        (error as AuthNotifyError).code === 'STORE_UNAVAILABLE' &&
-        /unique|UNIQUE/.test(String((error as Error).message))
-      ) {
+      if (error instanceof AuthNotifyError && error.code === 'CONFLICT') {
         throw new AuthNotifyError(
           'CONFLICT',
           `the same event is already in the inbox; notification ${inboxId} is a duplicate of it`,

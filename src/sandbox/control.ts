@@ -4,10 +4,10 @@
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
+import { escapeHtml, page } from '../http/html.js';
+import { describeIssues, readJsonBody } from '../http/json-body.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
-import { escapeHtml, page } from '../service/html.js';
-import { describeIssues, readJsonBody } from '../service/json-body.js';
 import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
 import { FaultSettingsSchema } from './faults.js';

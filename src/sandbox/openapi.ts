@@ -1,5 +1,5 @@
 /** The sandbox's routes for its OpenAPI document, from the schemas that validate them. */
-import { commonOperations, type Operation } from '../service/openapi-doc.js';
+import { commonOperations, type Operation } from '../http/openapi-doc.js';
 import { ApplyTokenRequest, ConsultRequest, TokenRequest } from './auth-api.js';
 import { SendRequest } from './control.js';
 import { FaultSettingsSchema } from './faults.js';

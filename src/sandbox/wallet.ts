@@ -3,8 +3,8 @@
  * an account page listing the user's authorizations with "Cancel authorization".
  */
 import type { Context, Hono } from 'hono';
+import { escapeHtml, page } from '../http/html.js';
 import { maskToken } from '../protocol/mask.js';
-import { escapeHtml, page } from '../service/html.js';
 import { issueToken, notifyMerchant, randomToken, type SandboxContext, userIdFor } from './context.js';
 import { formTokenOk } from './guard.js';
 

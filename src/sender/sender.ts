@@ -15,7 +15,7 @@ import { signMessage } from '../protocol/signature.js';
 import { type SignatureCrypto, webSignatureCrypto } from '../protocol/signature-crypto.js';
 import { pathOf } from '../protocol/signed-content.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
-import { type Logger, silentLogger } from '../receiver/ports.js';
+import { type Logger, silentLogger } from '../protocol/logger.js';
 import type { AttemptRecord, DeliveryVerdict, OutboxNext, OutboxRecord, Store } from '../store/types.js';
 import { createUndiciTransport, type DeliveryTransport } from './transport.js';
 

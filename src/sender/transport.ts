@@ -3,7 +3,7 @@
  * 5x Node 20's fetch here); redirects are never followed and response bodies are read up to a cap.
  */
 import { Agent } from 'undici';
-import { postWithTimeout } from '../node/http-post.js';
+import { postWithTimeout } from '../http/node-http-post.js';
 import type { DeliveryVerdict } from '../store/types.js';
 
 export interface DeliveryRequest {

@@ -4,21 +4,22 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { AUTHORIZATION_STATUSES } from '../authorization/types.js';
+import type { Flow } from '../flow/flow.js';
+import { readJsonBody } from '../http/json-body.js';
+import type { Metrics } from '../http/metrics.js';
+import { buildOpenApi, commonOperations, notifyOperation, type Operation } from '../http/openapi-doc.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
-import { type Logger, silentLogger } from '../receiver/ports.js';
+import { type Logger, silentLogger } from '../protocol/logger.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
-import { AUTHORIZATION_STATUSES, INBOX_STATUSES, type InboxRecord } from '../store/types.js';
+import { INBOX_STATUSES, type InboxRecord } from '../store/types.js';
 import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
-import type { Flow } from './flow.js';
-import { readJsonBody } from './json-body.js';
-import type { Metrics } from './metrics.js';
-import { buildOpenApi, commonOperations, notifyOperation, type Operation } from './openapi-doc.js';
 import { RejectionLimiter } from './rate-limit.js';
 import { ADMIN_TOKEN } from './secret-file.js';
 import type { StoreHealth } from './store-health.js';

@@ -6,9 +6,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { ALIPAY_ENDPOINTS } from '../client/client.js';
-import { readKeySource } from '../node/key-source.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { importPrivateKey, importPublicKey } from '../protocol/keys.js';
+import { readKeySource } from '../protocol/node-key-source.js';
 import type { DatabaseSpec } from './database.js';
 import {
   ADMIN_TOKEN,

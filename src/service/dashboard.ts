@@ -7,19 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { AUTHORIZATION_STATUSES, type AuthorizationStatus } from '../authorization/types.js';
+import { escapeHtml, page } from '../http/html.js';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
-import type { Logger, ReceiverObserver } from '../receiver/ports.js';
+import type { ReceiverObserver } from '../receiver/ports.js';
+import type { Logger } from '../protocol/logger.js';
 import type { Receiver } from '../receiver/receiver.js';
-import {
-  AUTHORIZATION_STATUSES,
-  type AuthorizationStatus,
-  INBOX_STATUSES,
-  type InboxStatus,
-} from '../store/types.js';
+import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
 import type { ClientAddress } from './client-address.js';
-import { escapeHtml, page } from './html.js';
 import type { RejectionLimiter } from './rate-limit.js';
 
 const COOKIE = 'authnotify_session';

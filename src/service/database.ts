@@ -44,14 +44,14 @@ export async function openStore(
 ): Promise<Store> {
   if (spec.kind === 'sqlite') {
     // The connection lives in a worker thread so that commits and fsyncs never stall request handling.
-    const { createThreadedSqliteStore } = await import('../node/sqlite-thread.js');
+    const { createThreadedSqliteStore } = await import('../store/sqlite-thread/thread-store.js');
     return createThreadedSqliteStore({
       path: spec.path,
       migrate: options.migrate ?? true,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
   }
-  const { createPostgresStore } = await import('../store/postgres/index.js');
+  const { createPostgresStore } = await import('../store/postgres/postgres-store.js');
   return createPostgresStore({
     connectionString: spec.url,
     ...(spec.schema ? { schema: spec.schema } : {}),

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogFields, Logger } from '../receiver/ports.js';
+import type { LogFields, Logger } from '../protocol/logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AuthNotifyError } from '../protocol/errors.js';
-import type { Logger } from '../receiver/ports.js';
+import type { Logger } from '../protocol/logger.js';
 import { bindSecretKey, parseSecret, SECRET_KEY_CHECK } from '../receiver/secrets.js';
 import type { Store } from '../store/types.js';
 import type { DatabaseSpec } from './database.js';

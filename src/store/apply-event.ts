@@ -3,6 +3,14 @@
  * store drives them synchronously inside a better-sqlite3 transaction; the PostgreSQL store drives them
  * with `await` inside BEGIN … COMMIT. Same statements, same order, same decision.
  */
+import { decideLifecycle } from '../authorization/lifecycle.js';
+import type {
+  AuthorizationRecord,
+  ConsultRecord,
+  LifecycleContext,
+  LifecycleEvent,
+  LifecycleSnapshot,
+} from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import {
@@ -18,11 +26,8 @@ import type {
   ApplyEventInput,
   ApplyEventResult,
   AttemptRecord,
-  AuthorizationRecord,
-  ConsultRecord,
   InboxFinish,
-  LifecycleDecision,
-  LifecycleSnapshot,
+  LifecycleApplication,
   OutboxNext,
 } from './types.js';
 
@@ -55,7 +60,8 @@ function* authorizationBy(
 
 export function* applyEventSteps(
   input: ApplyEventInput,
-  decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
+  event: LifecycleEvent,
+  ctx: LifecycleContext,
   forUpdate: boolean,
 ): Steps<ApplyEventResult> {
   if (input.inbox) {
@@ -83,7 +89,7 @@ export function* applyEventSteps(
     consult: consultRow ? toConsultRecord(consultRow) : undefined,
     tombstone: tombstoneRow ? toTombstoneRecord(tombstoneRow) : undefined,
   };
-  const decision = decide(snapshot);
+  const decision = decideLifecycle(event, snapshot, ctx);
   let authorizationId: string | undefined;
   const write = decision.write;
   if (write?.kind === 'create') {
@@ -123,11 +129,11 @@ export function* applyEventSteps(
 }
 
 export function* applyEventsSteps(
-  events: readonly { input: ApplyEventInput; decide: (snapshot: LifecycleSnapshot) => LifecycleDecision }[],
+  events: readonly LifecycleApplication[],
   forUpdate: boolean,
 ): Steps<ApplyEventResult[]> {
   const results: ApplyEventResult[] = [];
-  for (const event of events) results.push(yield* applyEventSteps(event.input, event.decide, forUpdate));
+  for (const e of events) results.push(yield* applyEventSteps(e.input, e.event, e.ctx, forUpdate));
   return results;
 }
 

@@ -1,3 +1,3 @@
-export * from './authorization.js';
+export * from '../authorization/record.js';
 export * from './schema.js';
 export * from './types.js';

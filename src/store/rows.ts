@@ -1,11 +1,10 @@
 /** Row <-> record mapping shared by the SQLite and PostgreSQL stores. */
 
+import type { AuthorizationRecord, ConsultRecord, TombstoneRecord } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import type { Violation } from '../protocol/notification.js';
 import type {
   AttemptRecord,
-  AuthorizationRecord,
-  ConsultRecord,
   DeliveryVerdict,
   InboxRecord,
   InboxStatus,
@@ -13,7 +12,6 @@ import type {
   OutboxStatus,
   Page,
   TimelineEntry,
-  TombstoneRecord,
 } from './types.js';
 
 export type Row = Record<string, unknown>;
@@ -207,9 +205,28 @@ export function decodeCursor(cursor: string | undefined): [number, string] | und
   throw new AuthNotifyError('PARAM_ILLEGAL', 'the cursor is not one this API returned', { status: 400 });
 }
 
-export function storeUnavailable(error: unknown, what: string): AuthNotifyError {
+/** True for a driver's unique-constraint violation (SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY, PostgreSQL 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * A driver's error as the store reports it: a unique violation is a `CONFLICT` (the row exists; retrying
+ * will not help), anything else `STORE_UNAVAILABLE` (retry later). Callers branch on the code, never on a
+ * driver's message.
+ */
+export function storeError(error: unknown, what: string): AuthNotifyError {
   if (error instanceof AuthNotifyError) return error;
   const detail = error instanceof Error ? error.message : String(error);
+  if (isUniqueViolation(error))
+    return new AuthNotifyError(
+      'CONFLICT',
+      `the store could not ${what}: a row with the same key exists (${detail})`,
+      {
+        cause: error,
+      },
+    );
   return new AuthNotifyError('STORE_UNAVAILABLE', `the store could not ${what}: ${detail}`, { cause: error });
 }
 

@@ -3,6 +3,15 @@
  * processes), one contract test suite (test/store/contract.ts). Times are epoch milliseconds from the
  * injected clock; the store never reads the time itself.
  */
+import type {
+  AuthorizationRecord,
+  AuthorizationStatus,
+  ConsultRecord,
+  LifecycleContext,
+  LifecycleDecision,
+  LifecycleEvent,
+  LifecycleLookup,
+} from '../authorization/types.js';
 import type { Violation } from '../protocol/notification.js';
 
 export type InboxStatus = 'PENDING' | 'PROCESSING' | 'PROCESSED' | 'FAILED' | 'QUARANTINED';
@@ -12,24 +21,6 @@ export const INBOX_STATUSES: readonly InboxStatus[] = [
   'PROCESSED',
   'FAILED',
   'QUARANTINED',
-];
-
-export type AuthorizationStatus =
-  | 'PENDING'
-  | 'CODE_RECEIVED'
-  | 'ACTIVE'
-  | 'CANCELED'
-  | 'REVOKED'
-  | 'FAILED'
-  | 'EXPIRED';
-export const AUTHORIZATION_STATUSES: readonly AuthorizationStatus[] = [
-  'PENDING',
-  'CODE_RECEIVED',
-  'ACTIVE',
-  'CANCELED',
-  'REVOKED',
-  'FAILED',
-  'EXPIRED',
 ];
 
 export interface NewInboxRow {
@@ -110,83 +101,19 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface AuthorizationRecord {
-  id: string;
-  status: AuthorizationStatus;
-  authState: string | null;
-  authCode: string | null;
-  codeRedeemedAt: number | null;
-  tokenHash: string | null;
-  /** Reserved for the client layer: AES-GCM ciphertexts, never plaintext. */
-  accessTokenEnc: string | null;
-  refreshTokenEnc: string | null;
-  accessTokenExpiresAt: number | null;
-  refreshTokenExpiresAt: number | null;
-  userId: string | null;
-  userLoginIdMasked: string | null;
-  authClientId: string | null;
-  merchantUserId: string | null;
-  reason: string | null;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
-
-export interface ConsultRecord {
-  authState: string;
-  authorizationId: string;
-  merchantReference: string | null;
-  createdAt: number;
-  expiresAt: number | null;
-}
-
-export interface TombstoneRecord {
-  tokenHash: string;
-  reason: string | null;
-  inboxId: string | null;
-  createdAt: number;
-}
-
-/** What the lifecycle needs to decide: every row an event may touch, read inside one transaction. */
-export interface LifecycleSnapshot {
-  byAuthState: AuthorizationRecord | undefined;
-  byAuthCode: AuthorizationRecord | undefined;
-  byTokenHash: AuthorizationRecord | undefined;
-  consult: ConsultRecord | undefined;
-  tombstone: TombstoneRecord | undefined;
-}
-
-export interface LifecycleLookup {
-  authState?: string | undefined;
-  authCode?: string | undefined;
-  tokenHash?: string | undefined;
-}
-
-export type AuthorizationPatch = Partial<Omit<AuthorizationRecord, 'id' | 'createdAt' | 'version'>>;
-
-/** The lifecycle's decision, written by the store in the same transaction it read the snapshot in. */
-export interface LifecycleDecision {
-  write?:
-    | { kind: 'create'; authorization: Omit<AuthorizationRecord, 'version'> }
-    | { kind: 'update'; id: string; expectedVersion: number; patch: AuthorizationPatch };
-  tombstone?: TombstoneRecord;
-  timeline?: {
-    authorizationId: string;
-    kind: string;
-    from: AuthorizationStatus | null;
-    to: AuthorizationStatus | null;
-    detail: string | null;
-  };
-  /** Stored on the inbox row (when the event came from one). */
-  outcome: string;
-}
-
 export interface ApplyEventInput {
   lookup: LifecycleLookup;
   /** The inbox row this event comes from; it is marked applied in the same transaction. */
   inbox?: { id: string; owner: string };
   timelineId: string;
   now: number;
+}
+
+/** One event for `Store.applyEvents`: the rows it reads, the event and the context it is decided in. */
+export interface LifecycleApplication {
+  input: ApplyEventInput;
+  event: LifecycleEvent;
+  ctx: LifecycleContext;
 }
 
 export interface ApplyEventResult {
@@ -324,18 +251,17 @@ export interface Store {
   ): Promise<InboxRecord | undefined>;
   countInbox(): Promise<Record<InboxStatus, number>>;
 
-  /** Reads the snapshot, calls `decide` synchronously, writes its decision — all in one transaction. */
-  applyEvent(
-    input: ApplyEventInput,
-    decide: (snapshot: LifecycleSnapshot) => LifecycleDecision,
-  ): Promise<ApplyEventResult>;
+  /**
+   * Reads the snapshot `input.lookup` names, decides `event` with the pure lifecycle
+   * (`decideLifecycle` of `authorization/`) and writes the decision — all in one transaction. The event
+   * crosses the port as data, so a store in another thread or process decides it where the rows are.
+   */
+  applyEvent(input: ApplyEventInput, event: LifecycleEvent, ctx: LifecycleContext): Promise<ApplyEventResult>;
   /**
    * Several `applyEvent`s in one transaction, in order (later events see earlier writes). All or nothing:
-   * if one throws, none is written and the error is rethrown.
+   * if one fails, none is written and the error is rethrown.
    */
-  applyEvents(
-    events: readonly { input: ApplyEventInput; decide: (snapshot: LifecycleSnapshot) => LifecycleDecision }[],
-  ): Promise<ApplyEventResult[]>;
+  applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]>;
   /** Several `finishInbox` calls in one transaction. */
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
   /**

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDev, startDev } from '../../src/dev/dev.js';
-import { silentLogger } from '../../src/receiver/ports.js';
+import { type RunningDev, startDev } from '../../src/cli/dev/dev.js';
+import { silentLogger } from '../../src/protocol/logger.js';
 import { until } from '../helpers/wait.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

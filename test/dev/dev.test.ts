@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDev, startDev } from '../../src/dev/dev.js';
-import { silentLogger } from '../../src/receiver/ports.js';
+import { type RunningDev, startDev } from '../../src/cli/dev/dev.js';
+import { silentLogger } from '../../src/protocol/logger.js';
 import { cli } from '../helpers/cli.js';
 import { sandboxFormToken } from '../helpers/sandbox.js';
 

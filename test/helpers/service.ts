@@ -1,4 +1,4 @@
-import { silentLogger } from '../../src/receiver/ports.js';
+import { silentLogger } from '../../src/protocol/logger.js';
 import { type RunningService, type ServiceOptions, startService } from '../../src/service/server.js';
 import { fixtureText } from './fixtures.js';
 import { CLIENT_ID, SECRET } from './receiver.js';

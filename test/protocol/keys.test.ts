@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { readKeySource } from '../../src/node/key-source.js';
 import {
   createKeyRing,
   describeKey,
@@ -12,6 +11,7 @@ import {
   toPem,
   verifyBytes,
 } from '../../src/protocol/index.js';
+import { readKeySource } from '../../src/protocol/node-key-source.js';
 import { FIXTURES, fixtureText } from '../helpers/fixtures.js';
 
 const data = new TextEncoder().encode('POST /n\nC.1.{}');

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nodeSignatureCrypto } from '../../src/node/node-crypto.js';
 import {
   createKeyRing,
   importPrivateKey,
@@ -9,6 +8,7 @@ import {
   verifyMessage,
   webSignatureCrypto,
 } from '../../src/protocol/index.js';
+import { nodeSignatureCrypto } from '../../src/protocol/node-crypto.js';
 import { fixtureText, signatureFixture } from '../helpers/fixtures.js';
 
 const fixture = signatureFixture();

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canTransition,
-  decideLifecycle,
-  type LifecycleContext,
-  type LifecycleEvent,
-} from '../../src/receiver/lifecycle.js';
-import { newAuthorization } from '../../src/store/authorization.js';
-import type { AuthorizationRecord, AuthorizationStatus, LifecycleSnapshot } from '../../src/store/types.js';
+import { canTransition, decideLifecycle } from '../../src/authorization/lifecycle.js';
+import { newAuthorization } from '../../src/authorization/record.js';
+import type {
+  AuthorizationRecord,
+  AuthorizationStatus,
+  LifecycleContext,
+  LifecycleEvent,
+  LifecycleSnapshot,
+} from '../../src/authorization/types.js';
 
 const ctx: LifecycleContext = {
   now: 5000,

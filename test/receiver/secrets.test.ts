@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createNodeSecrets } from '../../src/node/node-secrets.js';
+import { createNodeSecrets } from '../../src/receiver/node-secrets.js';
 import { createSecrets, parseSecret, type Secrets } from '../../src/receiver/secrets.js';
 
 const SECRET = 'q'.repeat(64).replace(/q/g, 'a');

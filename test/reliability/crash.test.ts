@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeSecrets } from '../../src/node/node-secrets.js';
+import { createNodeSecrets } from '../../src/receiver/node-secrets.js';
 import { type SignedNotification, signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
-import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createThreadedSqliteStore } from '../../src/store/sqlite-thread/thread-store.js';
 import type { Store } from '../../src/store/types.js';
 import { OK, testReceiver } from '../helpers/receiver.js';
 

@@ -3,7 +3,7 @@
  *   node --import tsx test/reliability/sender-child.ts <postgres-url-with-schema>
  */
 import { readFileSync } from 'node:fs';
-import { nodeSignatureCrypto } from '../../src/node/node-crypto.js';
+import { nodeSignatureCrypto } from '../../src/protocol/node-crypto.js';
 import { createSender } from '../../src/sender/sender.js';
 import { openStore, parseDatabase } from '../../src/service/database.js';
 

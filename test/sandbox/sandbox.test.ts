@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toNodeHandler } from '../../src/adapters/node-http.js';
+import { newAuthorization } from '../../src/authorization/record.js';
 import { ManualClock } from '../../src/protocol/clock.js';
 import {
   createKeyRing,
@@ -12,7 +13,6 @@ import {
 } from '../../src/protocol/index.js';
 import type { CryptoKey } from '../../src/protocol/web-crypto.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
-import { newAuthorization } from '../../src/store/authorization.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, START, type TestReceiver, testReceiver } from '../helpers/receiver.js';
 import { sandboxFormToken, startTestSandbox } from '../helpers/sandbox.js';

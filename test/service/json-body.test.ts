@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readJsonBody } from '../../src/service/json-body.js';
+import { readJsonBody } from '../../src/http/json-body.js';
 
 const Body = z.object({ to: z.url(), count: z.number().int().positive() }).strict();
 

@@ -2,9 +2,10 @@
  * The Store contract: every implementation runs exactly these tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newAuthorization } from '../../src/store/authorization.js';
+import { newAuthorization } from '../../src/authorization/record.js';
+import type { AuthorizationRecord, LifecycleContext } from '../../src/authorization/types.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
-import type { AuthorizationRecord, NewInboxRow, Store } from '../../src/store/types.js';
+import type { NewInboxRow, Store } from '../../src/store/types.js';
 
 let seq = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
@@ -39,6 +40,11 @@ export function authorization(
     createdAt: 1000,
     ...overrides,
   });
+}
+
+/** A lifecycle context at `now` that creates authorizations with fresh ids. */
+function ctx(now: number): LifecycleContext {
+  return { now, newId: uid('au'), inboxId: null, acceptUnknownAuthState: false };
 }
 
 export function runStoreContract(
@@ -250,7 +256,7 @@ export function runStoreContract(
       ).toBeGreaterThan(300);
     });
 
-    it('applies a lifecycle decision atomically and records the timeline', async () => {
+    it('decides a lifecycle event on the rows it reads and records the timeline, in one transaction', async () => {
       const a = authorization();
       await store.saveConsult(
         {
@@ -264,31 +270,20 @@ export function runStoreContract(
       );
       const result = await store.applyEvent(
         { lookup: { authState: a.authState as string }, timelineId: uid('ev'), now: 2000 },
-        (snap) => {
-          expect(snap.byAuthState?.id).toBe(a.id);
-          expect(snap.consult?.merchantReference).toBe('order-1');
-          return {
-            write: {
-              kind: 'update',
-              id: a.id,
-              expectedVersion: 0,
-              patch: { status: 'CODE_RECEIVED', authCode: 'code-1', updatedAt: 2000 },
-            },
-            timeline: {
-              authorizationId: a.id,
-              kind: 'authcode.redirect',
-              from: 'PENDING',
-              to: 'CODE_RECEIVED',
-              detail: null,
-            },
-            outcome: 'APPLIED',
-          };
+        {
+          kind: 'AUTHCODE_CREATED',
+          authCode: 'code-1',
+          authState: a.authState as string,
+          source: 'redirect',
         },
+        ctx(2000),
       );
+      expect(result).toMatchObject({ decision: { outcome: 'APPLIED' }, alreadyApplied: false });
       expect(result.authorization).toMatchObject({
         id: a.id,
         status: 'CODE_RECEIVED',
         authCode: 'code-1',
+        updatedAt: 2000,
         version: 1,
       });
       const timeline = await store.timeline(a.id);
@@ -296,14 +291,23 @@ export function runStoreContract(
         { kind: 'consult', from: null, to: 'PENDING', at: 1000 },
         { kind: 'authcode.redirect', from: 'PENDING', to: 'CODE_RECEIVED', at: 2000 },
       ]);
-      // a stale version is a conflict and writes nothing
-      await expect(
-        store.applyEvent({ lookup: {}, timelineId: uid('ev'), now: 3000 }, () => ({
-          write: { kind: 'update', id: a.id, expectedVersion: 0, patch: { status: 'ACTIVE' } },
-          outcome: 'APPLIED',
-        })),
-      ).rejects.toMatchObject({ code: 'CONFLICT' });
-      expect((await store.getAuthorization(a.id))?.status).toBe('CODE_RECEIVED');
+      // the same event again reads the new row and changes nothing
+      const again = await store.applyEvent(
+        {
+          lookup: { authState: a.authState as string, authCode: 'code-1' },
+          timelineId: uid('ev'),
+          now: 3000,
+        },
+        {
+          kind: 'AUTHCODE_CREATED',
+          authCode: 'code-1',
+          authState: a.authState as string,
+          source: 'notification',
+        },
+        ctx(3000),
+      );
+      expect(again.decision.outcome).toBe('NO_CHANGE');
+      expect((await store.getAuthorization(a.id))?.version).toBe(1);
     });
 
     it('lets exactly one of many concurrent callers claim an authCode, and gives it back on release', async () => {
@@ -334,113 +338,108 @@ export function runStoreContract(
       const sooner = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_000_000_000 });
       const later = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_900_000_000 });
       for (const x of [soon, sooner, later]) {
-        await store.applyEvent({ lookup: {}, timelineId: uid('ev'), now: 1 }, () => ({
-          write: { kind: 'create', authorization: x },
-          outcome: 'APPLIED',
-        }));
+        const consult = { authorizationId: x.id, merchantReference: null, createdAt: 1, expiresAt: null };
+        await store.saveConsult({ ...consult, authState: x.authState as string }, x);
       }
       const ids = (await store.listExpiring(9_500_000_000, 10)).map((x) => x.id);
       expect(ids.indexOf(sooner.id)).toBeLessThan(ids.indexOf(soon.id));
       expect(ids).not.toContain(later.id);
     });
 
-    it('marks an inbox row applied in the same transaction and never applies it twice', async () => {
+    it('marks an inbox row applied in the same transaction and never decides it twice', async () => {
       const row = inboxRow();
       await store.insertInbox(row);
       const tokenHash = uid('hash');
-      let calls = 0;
       const apply = () =>
         store.applyEvent(
           { lookup: { tokenHash }, inbox: { id: row.id, owner: 'A' }, timelineId: uid('ev'), now: 7000 },
-          (snap) => {
-            calls++;
-            expect(snap.tombstone).toBeUndefined();
-            return {
-              tombstone: { tokenHash, reason: 'user left', inboxId: row.id, createdAt: 7000 },
-              outcome: 'TOMBSTONED',
-            };
-          },
+          { kind: 'TOKEN_CANCELED', tokenHash, reason: 'user left' },
+          { ...ctx(7000), inboxId: row.id },
         );
-      expect((await apply()).alreadyApplied).toBe(false);
+      expect(await apply()).toMatchObject({ alreadyApplied: false, decision: { outcome: 'TOMBSTONED' } });
+      // Decided again, the event would meet its own tombstone (NO_CHANGE): the stored outcome shows it was not.
       const second = await apply();
       expect(second).toMatchObject({ alreadyApplied: true, decision: { outcome: 'TOMBSTONED' } });
-      expect(calls).toBe(1);
       expect(await store.getInbox(row.id)).toMatchObject({ applied: true, outcome: 'TOMBSTONED' });
       const seen = await store.applyEvent(
         { lookup: { tokenHash }, timelineId: uid('ev'), now: 8000 },
-        (snap) => {
-          expect(snap.tombstone).toMatchObject({ tokenHash, reason: 'user left', inboxId: row.id });
-          return { outcome: 'NO_CHANGE' };
-        },
+        { kind: 'TOKEN_CANCELED', tokenHash },
+        ctx(8000),
       );
       expect(seen.decision.outcome).toBe('NO_CHANGE');
+      // the tombstone keeps the wallet's reason for a TOKEN_CREATED that arrives late
+      const late = await store.applyEvent(
+        { lookup: { tokenHash }, timelineId: uid('ev'), now: 8500 },
+        { kind: 'TOKEN_CREATED', tokenHash, source: 'applyToken' },
+        ctx(8500),
+      );
+      expect(late.decision.outcome).toBe('BORN_CANCELED');
+      expect(late.authorization).toMatchObject({ status: 'CANCELED', reason: 'user left', tokenHash });
     });
 
-    it('creates authorizations and finds them by status, state and token hash', async () => {
+    it('creates authorizations and finds them by status, state and token hash; a unique clash is a CONFLICT', async () => {
       const hash = uid('th');
-      const created = authorization({ status: 'ACTIVE', tokenHash: hash, updatedAt: 9000 });
-      await store.applyEvent({ lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 9000 }, () => ({
-        write: { kind: 'create', authorization: created },
-        outcome: 'APPLIED',
-      }));
+      const authState = uid('st');
+      const id = uid('au');
+      const created = await store.applyEvent(
+        { lookup: { tokenHash: hash, authState }, timelineId: uid('ev'), now: 9000 },
+        { kind: 'TOKEN_CREATED', tokenHash: hash, authState, source: 'applyToken' },
+        { ...ctx(9000), newId: id },
+      );
+      expect(created.authorization).toMatchObject({ id, status: 'ACTIVE', tokenHash: hash, authState });
       expect((await store.listAuthorizations({ tokenHash: hash, limit: 5 })).items.map((a) => a.id)).toEqual([
-        created.id,
+        id,
       ]);
-      expect(
-        (await store.listAuthorizations({ authState: created.authState as string, limit: 5 })).items,
-      ).toHaveLength(1);
+      expect((await store.listAuthorizations({ authState, limit: 5 })).items).toHaveLength(1);
       const active = await store.listAuthorizations({ status: 'ACTIVE', limit: 100 });
-      expect(active.items.some((a) => a.id === created.id)).toBe(true);
-      // unique constraints hold: a second authorization with the same token hash is refused
+      expect(active.items.some((a) => a.id === id)).toBe(true);
+      // A lookup that misses the existing row makes the lifecycle create a second one with the same token
+      // hash: the store refuses it as a typed CONFLICT and writes nothing.
+      const clash = uid('au');
       await expect(
-        store.applyEvent({ lookup: {}, timelineId: uid('ev'), now: 9001 }, () => ({
-          write: { kind: 'create', authorization: authorization({ tokenHash: hash }) },
-          outcome: 'APPLIED',
-        })),
-      ).rejects.toBeDefined();
+        store.applyEvent(
+          { lookup: {}, timelineId: uid('ev'), now: 9001 },
+          { kind: 'TOKEN_CREATED', tokenHash: hash, source: 'applyToken' },
+          { ...ctx(9001), newId: clash },
+        ),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await store.getAuthorization(clash)).toBeUndefined();
     });
 
     it('applies a batch of events in order in one transaction, and none of it if one fails', async () => {
       const hash = uid('batch');
-      const created = authorization({ status: 'ACTIVE', tokenHash: hash });
+      const id = uid('au');
       const results = await store.applyEvents([
         {
           input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 100 },
-          decide: () => ({ write: { kind: 'create', authorization: created }, outcome: 'APPLIED' }),
+          event: { kind: 'TOKEN_CREATED', tokenHash: hash, source: 'applyToken' },
+          ctx: { ...ctx(100), newId: id },
         },
         {
+          // sees the first event's write
           input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 101 },
-          decide: (snap) => {
-            expect(snap.byTokenHash?.id).toBe(created.id); // sees the first event's write
-            return {
-              write: {
-                kind: 'update',
-                id: created.id,
-                expectedVersion: 0,
-                patch: { status: 'CANCELED', updatedAt: 101 },
-              },
-              outcome: 'APPLIED',
-            };
-          },
+          event: { kind: 'TOKEN_CANCELED', tokenHash: hash, reason: 'user left' },
+          ctx: ctx(101),
         },
       ]);
       expect(results.map((r) => r.authorization?.status)).toEqual(['ACTIVE', 'CANCELED']);
-      const other = authorization({ tokenHash: uid('batch2') });
+      expect(results.map((r) => r.authorization?.id)).toEqual([id, id]);
+      const other = uid('au');
       await expect(
         store.applyEvents([
           {
-            input: { lookup: {}, timelineId: uid('ev'), now: 102 },
-            decide: () => ({ write: { kind: 'create', authorization: other }, outcome: 'APPLIED' }),
+            input: { lookup: { tokenHash: uid('batch2') }, timelineId: uid('ev'), now: 102 },
+            event: { kind: 'TOKEN_CREATED', tokenHash: uid('batch2'), source: 'applyToken' },
+            ctx: { ...ctx(102), newId: other },
           },
           {
-            input: { lookup: {}, timelineId: uid('ev'), now: 103 },
-            decide: () => {
-              throw new Error('bad row');
-            },
+            input: { lookup: {}, inbox: { id: uid('missing'), owner: 'A' }, timelineId: uid('ev'), now: 103 },
+            event: { kind: 'TOKEN_CANCELED', tokenHash: uid('batch3') },
+            ctx: ctx(103),
           },
         ]),
-      ).rejects.toThrow();
-      expect(await store.getAuthorization(other.id)).toBeUndefined();
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await store.getAuthorization(other)).toBeUndefined();
     });
 
     it('finishes many leased rows in one call and reports lost leases', async () => {

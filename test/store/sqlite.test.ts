@@ -1,10 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { createThreadedSqliteStore, ThreadedSqliteStore } from '../../src/node/sqlite-thread.js';
-import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import {
+  createThreadedSqliteStore,
+  ThreadedSqliteStore,
+} from '../../src/store/sqlite-thread/thread-store.js';
 import { inboxRow, runStoreContract } from './contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authnotify-sqlite-'));
@@ -62,17 +65,12 @@ describe('SQLite in a worker thread', () => {
       "require('node:worker_threads').parentPort.once('message', () => { throw new Error('boom'); });",
       { eval: true },
     );
-    const channel = new MessageChannel();
-    const store = new ThreadedSqliteStore(worker, {
-      port: channel.port1,
-      signal: new Int32Array(new SharedArrayBuffer(4)),
-    });
+    const store = new ThreadedSqliteStore(worker);
     await expect(store.countInbox()).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
       message: expect.stringContaining('boom'),
     });
     await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
-    channel.port1.close();
   });
 
   it('reports each group commit to onBatch from the thread', async () => {

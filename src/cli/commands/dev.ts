@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { startDev } from '../../dev/dev.js';
 import { createLogger } from '../../service/logger.js';
+import { startDev } from '../dev/dev.js';
 import { type CliContext, portFlag, runUntilSignal, timeScaleFlag } from '../io.js';
 
 export function registerDev(program: Command, ctx: CliContext): void {

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readKeySource } from '../../node/key-source.js';
-import { nodeSignatureCrypto } from '../../node/node-crypto.js';
+import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
+import { readKeySource } from '../../protocol/node-key-source.js';
 import { NOTIFY_TYPES, type NotifyType } from '../../protocol/notification.js';
 import { formatDuration } from '../../protocol/request-time.js';
 import { parseDuration, parseSchedule } from '../../protocol/schedule.js';
 import { createSender } from '../../sender/sender.js';
-import { createSqliteStore } from '../../store/sqlite/index.js';
+import { createSqliteStore } from '../../store/sqlite/sqlite-store.js';
 import type { AttemptRecord, OutboxNext } from '../../store/types.js';
 import { type CliContext, EXIT, timeScaleFlag, UsageError } from '../io.js';
 

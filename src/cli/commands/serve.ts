@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { type AlipayClient, createAlipayClient } from '../../client/client.js';
-import { nodeSignatureCrypto } from '../../node/node-crypto.js';
+import { createMetrics } from '../../http/metrics.js';
+import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
 import { checkServeSettings, resolveServeSettings, type ServeSettings } from '../../service/config.js';
 import { describeDatabase, openStore, parseDatabase } from '../../service/database.js';
 import { createLogger } from '../../service/logger.js';
-import { createMetrics } from '../../service/metrics.js';
 import {
   ADMIN_TOKEN,
   materializeSecret,

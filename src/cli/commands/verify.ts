@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readKeySource } from '../../node/key-source.js';
 import { isAuthNotifyError } from '../../protocol/errors.js';
 import { createKeyRing } from '../../protocol/key-ring.js';
+import { readKeySource } from '../../protocol/node-key-source.js';
 import { DEFAULT_TIME_WINDOW, parseRequestTime } from '../../protocol/request-time.js';
 import { type Verdict, verifyMessage } from '../../protocol/signature.js';
 import { describeSignedContent } from '../../protocol/signed-content.js';

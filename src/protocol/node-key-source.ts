@@ -3,7 +3,7 @@
  * Kept out of `protocol/` so the protocol core stays free of Node APIs.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { AuthNotifyError } from '../protocol/errors.js';
+import { AuthNotifyError } from './errors.js';
 
 /**
  * Resolves a key reference to key text:

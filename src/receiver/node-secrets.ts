@@ -4,7 +4,7 @@
  * instead of as thread-pool jobs, which matters at thousands of notifications per second.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync } from 'node:crypto';
-import { checkSealed, packSealed, parseSecret, type Secrets, wrongSecret } from '../receiver/secrets.js';
+import { checkSealed, packSealed, parseSecret, type Secrets, wrongSecret } from './secrets.js';
 
 const SALT = new Uint8Array(32);
 

@@ -8,14 +8,17 @@
  * Transitions only move forward; CANCELED, REVOKED and FAILED are terminal.
  */
 
-import { newAuthorization } from '../store/authorization.js';
+import { newAuthorization } from './record.js';
 import type {
   AuthorizationPatch,
   AuthorizationRecord,
   AuthorizationStatus,
+  LifecycleContext,
   LifecycleDecision,
+  LifecycleEvent,
   LifecycleSnapshot,
-} from '../store/types.js';
+  UserFields,
+} from './types.js';
 
 export const TERMINAL_STATUSES: ReadonlySet<AuthorizationStatus> = new Set(['CANCELED', 'REVOKED', 'FAILED']);
 
@@ -35,53 +38,6 @@ export function canTransition(from: AuthorizationStatus, to: AuthorizationStatus
   if (to === 'FAILED') return from === 'PENDING' || from === 'CODE_RECEIVED';
   if (to === 'EXPIRED') return from === 'ACTIVE';
   return RANK[to] > RANK[from];
-}
-
-/** Token columns written when tokens come from applyToken (ciphertexts, never plaintext). */
-export type TokenColumns = Pick<
-  AuthorizationPatch,
-  'accessTokenEnc' | 'refreshTokenEnc' | 'accessTokenExpiresAt' | 'refreshTokenExpiresAt'
->;
-
-type UserFields = {
-  userId?: string | undefined;
-  userLoginIdMasked?: string | undefined;
-  authClientId?: string | undefined;
-};
-
-export type LifecycleEvent =
-  | ({
-      kind: 'AUTHCODE_CREATED';
-      authCode: string;
-      authState: string;
-      source: 'notification' | 'redirect';
-    } & UserFields)
-  | ({
-      kind: 'TOKEN_CREATED';
-      tokenHash: string;
-      authState?: string | undefined;
-      source: 'notification' | 'applyToken';
-      tokens?: TokenColumns | undefined;
-    } & UserFields)
-  | { kind: 'TOKEN_CANCELED'; tokenHash: string; reason?: string | undefined }
-  /** applyToken answered F for this code. */
-  | { kind: 'APPLY_TOKEN_FAILED'; authCode: string; resultCode: string }
-  /** The user declined on the wallet page (redirect with an error). */
-  | { kind: 'DECLINED'; authState: string; reason: string }
-  /** The merchant revoked the token. */
-  | { kind: 'REVOKED'; tokenHash: string }
-  /** A refresh replaced the token. */
-  | { kind: 'TOKEN_REFRESHED'; tokenHash: string; newTokenHash: string; tokens: TokenColumns }
-  /** The token lapsed and could not be refreshed. */
-  | { kind: 'EXPIRED'; tokenHash: string; reason: string };
-
-export interface LifecycleContext {
-  now: number;
-  /** Id for an authorization this event creates. */
-  newId: string;
-  inboxId: string | null;
-  /** Accept an authState no consult of ours produced (merchants that keep consults elsewhere). */
-  acceptUnknownAuthState: boolean;
 }
 
 /** Outcomes recorded on the inbox row. */
@@ -148,26 +104,6 @@ function userFields(event: UserFields): AuthorizationPatch {
   if (event.userLoginIdMasked) patch.userLoginIdMasked = event.userLoginIdMasked;
   if (event.authClientId) patch.authClientId = event.authClientId;
   return patch;
-}
-
-/** A lifecycle decision as a function for `Store.applyEvent`, carrying its inputs as plain data. */
-export interface LifecycleDecider {
-  (snapshot: LifecycleSnapshot): LifecycleDecision;
-  /** What the decision is made from, so a store in another thread can make the same decision. */
-  readonly lifecycle: { readonly event: LifecycleEvent; readonly ctx: LifecycleContext };
-}
-
-/**
- * The decision `decideLifecycle` makes for this event, ready for `store.applyEvent(input, decider)`.
- * Stores that run queries in a worker thread (the threaded SQLite store) rebuild it from `lifecycle`.
- *
- * @example
- * await store.applyEvent(input, lifecycleDecider({ kind: 'TOKEN_CANCELED', tokenHash }, ctx));
- */
-export function lifecycleDecider(event: LifecycleEvent, ctx: LifecycleContext): LifecycleDecider {
-  return Object.assign((snapshot: LifecycleSnapshot) => decideLifecycle(event, snapshot, ctx), {
-    lifecycle: { event, ctx },
-  });
 }
 
 /**

@@ -3,8 +3,8 @@
  * libuv's thread pool without WebCrypto's per-call overhead. Keys are converted to `KeyObject`s once.
  */
 import { KeyObject, sign, verify } from 'node:crypto';
-import type { SignatureCrypto } from '../protocol/signature-crypto.js';
-import type { CryptoKey } from '../protocol/web-crypto.js';
+import type { SignatureCrypto } from './signature-crypto.js';
+import type { CryptoKey } from './web-crypto.js';
 
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 

@@ -3,7 +3,7 @@
  * the service's API, the page the wallet sends the person back to, and the authorizations with their status.
  */
 import { createServer, type Server } from 'node:http';
-import { escapeHtml, page } from '../service/html.js';
+import { escapeHtml, page } from '../../http/html.js';
 
 export interface DemoOptions {
   serviceUrl: string;

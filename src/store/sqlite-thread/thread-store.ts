@@ -10,75 +10,37 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { AuthNotifyError, type ErrorCode } from '../protocol/errors.js';
-import type { LifecycleDecider } from '../receiver/lifecycle.js';
-import type { SqliteStoreOptions } from '../store/sqlite/index.js';
-import { outboxParams, SQL } from '../store/statements.js';
-import type {
-  ApplyEventInput,
-  ApplyEventResult,
-  LifecycleDecision,
-  LifecycleSnapshot,
-  NewOutboxRow,
-  Store,
-} from '../store/types.js';
-import type {
-  CallReply,
-  DecideReply,
-  DecideRequest,
-  DecideSpec,
-  WorkerReply,
-  WorkerRequest,
-  WorkerSetup,
-} from './sqlite-thread-worker.js';
-
-/** The Store methods that are asynchronous calls (all but `kind` and `outboxInsert`). */
-export type StoreCall = {
-  [K in keyof Store]: Store[K] extends (...args: never[]) => Promise<unknown> ? K : never;
-}[keyof Store];
-
-type Decide = (snapshot: LifecycleSnapshot) => LifecycleDecision;
+import { Worker } from 'node:worker_threads';
+import { AuthNotifyError } from '../../protocol/errors.js';
+import type { SqliteStoreOptions } from '../sqlite/sqlite-store.js';
+import { outboxParams, SQL } from '../statements.js';
+import type { NewOutboxRow, Store } from '../types.js';
+import {
+  type CallReply,
+  type StoreCall,
+  toError,
+  type WorkerReply,
+  type WorkerRequest,
+  type WorkerSetup,
+} from './messages.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
-/** The channel on which the worker asks for decisions that only exist as functions on this thread. */
-export interface DecisionChannel {
-  port: MessagePort;
-  /** Set to 1 (and notified) when an answer has been posted; the worker waits on it. */
-  signal: Int32Array;
-}
-
 export class ThreadedSqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
-  readonly #deciders = new Map<number, Decide>();
   #outgoing: WorkerRequest[] = [];
   #next = 0;
   #failure: AuthNotifyError | undefined;
 
   /** Use `createThreadedSqliteStore`, which waits for the worker to open the database. */
-  constructor(worker: Worker, decisions: DecisionChannel, onBatch?: (size: number) => void) {
+  constructor(worker: Worker, onBatch?: (size: number) => void) {
     this.#worker = worker;
     worker.unref();
-    decisions.port.unref();
-    decisions.port.on('message', (request: DecideRequest) => {
-      let reply: DecideReply;
-      try {
-        const decide = this.#deciders.get(request.ref);
-        if (!decide) throw new Error(`no decision ${request.ref} is waiting`);
-        reply = { ok: true, decision: decide(request.snapshot) };
-      } catch (error) {
-        reply = { ok: false, error: errorData(error) };
-      }
-      decisions.port.postMessage(reply);
-      Atomics.store(decisions.signal, 0, 1);
-      Atomics.notify(decisions.signal, 0);
-    });
     worker.on('message', (message: WorkerReply | CallReply[]) => {
       if (Array.isArray(message)) {
         for (const reply of message) {
@@ -145,28 +107,6 @@ export class ThreadedSqliteStore implements Store {
     settle();
   }
 
-  /**
-   * What crosses to the worker for a decision: the lifecycle's data when the function is a
-   * `lifecycleDecider` (decided there, no round trip), otherwise a reference the worker calls back for.
-   */
-  #spec(decide: Decide, refs: number[]): DecideSpec {
-    const lifecycle = (decide as Partial<LifecycleDecider>).lifecycle;
-    if (lifecycle) return { lifecycle };
-    const ref = this.#next++;
-    this.#deciders.set(ref, decide);
-    refs.push(ref);
-    return { ref };
-  }
-
-  async #withDecisions<T>(run: (spec: (decide: Decide) => DecideSpec) => Promise<T>): Promise<T> {
-    const refs: number[] = [];
-    try {
-      return await run((decide) => this.#spec(decide, refs));
-    } finally {
-      for (const ref of refs) this.#deciders.delete(ref);
-    }
-  }
-
   migrate(...args: Parameters<Store['migrate']>) {
     return this.#call('migrate', args);
   }
@@ -214,18 +154,12 @@ export class ThreadedSqliteStore implements Store {
   countInbox() {
     return this.#call('countInbox', []);
   }
-  // The decisions cross as DecideSpec data; the worker turns them back into functions.
-  applyEvent(input: ApplyEventInput, decide: Decide): Promise<ApplyEventResult> {
-    return this.#withDecisions((spec) =>
-      this.#call('applyEvent', [input, spec(decide) as unknown as Decide]),
-    );
+  // Lifecycle events are plain data: the thread decides them inside its own transaction.
+  applyEvent(...args: Parameters<Store['applyEvent']>) {
+    return this.#call('applyEvent', args);
   }
-  applyEvents(events: readonly { input: ApplyEventInput; decide: Decide }[]): Promise<ApplyEventResult[]> {
-    return this.#withDecisions((spec) =>
-      this.#call('applyEvents', [
-        events.map((e) => ({ input: e.input, decide: spec(e.decide) as unknown as Decide })),
-      ]),
-    );
+  applyEvents(...args: Parameters<Store['applyEvents']>) {
+    return this.#call('applyEvents', args);
   }
   finishInboxMany(...args: Parameters<Store['finishInboxMany']>) {
     return this.#call('finishInboxMany', args);
@@ -289,40 +223,16 @@ export class ThreadedSqliteStore implements Store {
   }
 }
 
-/** Errors cross the thread boundary as data; store errors keep their code. */
-export interface ErrorData {
-  name: string;
-  message: string;
-  code?: ErrorCode | undefined;
-  hint?: string | undefined;
-}
-
-export function errorData(error: unknown): ErrorData {
-  if (error instanceof AuthNotifyError)
-    return { name: error.name, message: error.message, code: error.code, hint: error.hint };
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
-}
-
-export function toError(data: ErrorData): Error {
-  if (data.code !== undefined)
-    return new AuthNotifyError(data.code, data.message, data.hint === undefined ? {} : { hint: data.hint });
-  const error = new Error(data.message);
-  error.name = data.name;
-  return error;
-}
-
 /** The worker's module: compiled JavaScript next to this file, or TypeScript under tsx (tests). */
 function workerEntry(): { script: URL | string; eval?: true } {
   // Compiled: the thread inherits Node's flags (--cpu-prof and the like reach it too).
-  if (!import.meta.url.endsWith('.ts'))
-    return { script: new URL('./sqlite-thread-worker.js', import.meta.url) };
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./worker.js', import.meta.url) };
   const tsx = pathToFileURL(
     createRequire(import.meta.url)
       .resolve('tsx/esm/api')
       .replace(/\.cjs$/, '.mjs'),
   );
-  const entry = new URL('./sqlite-thread-worker.ts', import.meta.url).href;
+  const entry = new URL('./worker.ts', import.meta.url).href;
   return {
     script: `import(${JSON.stringify(tsx.href)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`,
     eval: true,
@@ -338,17 +248,10 @@ function workerEntry(): { script: URL | string; eval?: true } {
  */
 export async function createThreadedSqliteStore(options: SqliteStoreOptions): Promise<ThreadedSqliteStore> {
   const { onBatch, ...rest } = options;
-  const channel = new MessageChannel();
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const setup: WorkerSetup = {
-    options: rest,
-    reportBatches: onBatch !== undefined,
-    decisions: { port: channel.port2, signal },
-  };
+  const setup: WorkerSetup = { options: rest, reportBatches: onBatch !== undefined };
   const entry = workerEntry();
   const worker = new Worker(entry.script, {
     workerData: setup,
-    transferList: [channel.port2],
     ...(entry.eval ? { eval: true } : {}),
   });
   await new Promise<void>((resolve, reject) => {
@@ -364,5 +267,5 @@ export async function createThreadedSqliteStore(options: SqliteStoreOptions): Pr
     worker.on('message', onMessage);
     worker.once('error', onError);
   });
-  return new ThreadedSqliteStore(worker, { port: channel.port1, signal }, onBatch);
+  return new ThreadedSqliteStore(worker, onBatch);
 }

@@ -4,6 +4,14 @@
  * asks two questions: "start an authorization for user X" and "give me a usable token for it".
  */
 import { randomBytes } from 'node:crypto';
+import { newAuthorization } from '../authorization/record.js';
+import type {
+  AuthorizationRecord,
+  AuthorizationStatus,
+  LifecycleEvent,
+  LifecycleLookup,
+  TokenColumns,
+} from '../authorization/types.js';
 import type { AlipayClient } from '../client/client.js';
 import { fromBase64, toBase64 } from '../protocol/bytes.js';
 import type { Clock } from '../protocol/clock.js';
@@ -11,12 +19,11 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { maskLoginId } from '../protocol/mask.js';
 import { type AuthorizationView, toAuthorizationView } from '../receiver/handlers.js';
-import { type LifecycleEvent, lifecycleDecider, type TokenColumns } from '../receiver/lifecycle.js';
 import { redeemCode } from '../receiver/lifecycle-step.js';
-import type { ApplyTokenPort, Logger } from '../receiver/ports.js';
+import type { ApplyTokenPort } from '../receiver/ports.js';
+import type { Logger } from '../protocol/logger.js';
 import type { Secrets } from '../receiver/secrets.js';
-import { newAuthorization } from '../store/authorization.js';
-import type { AuthorizationRecord, AuthorizationStatus, LifecycleLookup, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 
 export type FlowEventName = `authorization.${Lowercase<AuthorizationStatus>}`;
 export type FlowListener = (authorization: AuthorizationView) => void | Promise<void>;
@@ -95,10 +102,7 @@ export function createFlow(options: FlowOptions): Flow {
   ): Promise<AuthorizationRecord | undefined> {
     const now = clock.now();
     const ctx = { now, newId: uuidv7(now), inboxId: null, acceptUnknownAuthState: false };
-    const result = await store.applyEvent(
-      { lookup, timelineId: uuidv7(now), now },
-      lifecycleDecider(event, ctx),
-    );
+    const result = await store.applyEvent({ lookup, timelineId: uuidv7(now), now }, event, ctx);
     if (result.authorization && result.decision.write) await emit(toAuthorizationView(result.authorization));
     return result.authorization;
   }

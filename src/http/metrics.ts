@@ -1,15 +1,20 @@
 /**
  * Prometheus metrics (`/metrics`), every name prefixed `authnotify_`. Counters are fed by the receiver's
  * observer, the SQLite group commit, the Alipay client and the sender; gauges are read from the store at
- * scrape time.
+ * scrape time. The service and the sandbox each keep their own registry.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ReceiverObserver } from '../receiver/ports.js';
 import type { Store } from '../store/types.js';
+
+/** Hooks the receiver calls (its `ReceiverObserver`), typed here without depending on the receiver. */
+export interface NotificationObserver {
+  received(outcome: string, code: string | null, type: string | null, ms: number): void;
+  processed(outcome: string, type: string | null): void;
+}
 
 export interface Metrics {
   registry: Registry;
-  observer: ReceiverObserver;
+  observer: NotificationObserver;
   /** For `createSqliteStore({ onBatch })`. */
   onBatch: (size: number) => void;
   /** For the Alipay client. */

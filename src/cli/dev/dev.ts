@@ -5,21 +5,21 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createAlipayClient } from '../client/client.js';
-import { listen } from '../http/listen.js';
-import { nodeSignatureCrypto } from '../node/node-crypto.js';
-import type { Logger } from '../receiver/ports.js';
-import { loadOrCreateKeyPair } from '../sandbox/keys.js';
-import { startSandbox } from '../sandbox/server.js';
+import { createAlipayClient } from '../../client/client.js';
+import { listen } from '../../http/listen.js';
+import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
+import type { Logger } from '../../protocol/logger.js';
+import { loadOrCreateKeyPair } from '../../sandbox/keys.js';
+import { startSandbox } from '../../sandbox/server.js';
 import {
   ADMIN_TOKEN,
   materializeSecret,
   planSecret,
   SECRET_KEY,
   secretKeyFor,
-} from '../service/secret-file.js';
-import { startService } from '../service/server.js';
-import { createSqliteStore } from '../store/sqlite/index.js';
+} from '../../service/secret-file.js';
+import { startService } from '../../service/server.js';
+import { createSqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { createDemoServer } from './demo-page.js';
 
 export interface DevOptions {

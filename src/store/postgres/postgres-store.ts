@@ -1,0 +1,502 @@
+/**
+ * PostgreSQL store, for many `authnotify serve` processes on many machines. Every statement is its own
+ * transaction except `applyEvent`/`saveConsult` (BEGIN … COMMIT with row locks) and claims, which use
+ * FOR UPDATE SKIP LOCKED so concurrent workers never lease the same row.
+ *
+ * @example
+ * const store = await createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/test' });
+ */
+import pg from 'pg';
+import type {
+  AuthorizationRecord,
+  ConsultRecord,
+  LifecycleContext,
+  LifecycleEvent,
+} from '../../authorization/types.js';
+import { AuthNotifyError } from '../../protocol/errors.js';
+import {
+  type Answer,
+  applyEventSteps,
+  applyEventsSteps,
+  driveAsync,
+  type Query,
+  recordAttemptSteps,
+  type Steps,
+  saveConsultSteps,
+} from '../apply-event.js';
+import { GroupCommit } from '../group-commit.js';
+import {
+  countsByStatus,
+  decodeCursor,
+  encodeCursor,
+  page,
+  type Row,
+  storeError,
+  toAttemptRecord,
+  toAuthorizationRecord,
+  toConsultRecord,
+  toInboxRecord,
+  toOutboxRecord,
+  toTimelineEntry,
+} from '../rows.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
+import {
+  claimParams,
+  finishParams,
+  inboxParams,
+  numbered,
+  outboxParams,
+  pageQuery,
+  requeueQuery,
+  SQL,
+} from '../statements.js';
+import type {
+  ApplyEventInput,
+  ApplyEventResult,
+  AttemptRecord,
+  AuthorizationFilter,
+  InboxClaim,
+  InboxFilter,
+  InboxFinish,
+  InboxInsertResult,
+  InboxRecord,
+  InboxStatus,
+  LifecycleApplication,
+  NewInboxRow,
+  NewOutboxRow,
+  OutboxFilter,
+  OutboxNext,
+  OutboxRecord,
+  Page,
+  Store,
+  TimelineEntry,
+} from '../types.js';
+import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema holding authnotify's tables (created if missing). Default `public`. */
+  schema?: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  migrate?: boolean;
+  now?: number;
+  /** Connection timeout in ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Largest number of inbox inserts per group commit (one multi-row statement). Default 64. */
+  maxBatch?: number;
+  /** Called with each group commit's size (metrics). */
+  onBatch?: (size: number) => void;
+}
+
+/** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
+const RETRYABLE = new Set(['23505', '40P01', '40001']);
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #schema: string;
+  readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
+  #closed = false;
+
+  constructor(
+    pool: pg.Pool,
+    schema: string,
+    options: Pick<PostgresStoreOptions, 'maxBatch' | 'onBatch'> = {},
+  ) {
+    this.#pool = pool;
+    this.#schema = schema;
+    this.#inserts = new GroupCommit({
+      commit: (rows) => this.#insertMany(rows),
+      keyOf: (row) => row.eventKey,
+      maxBatch: options.maxBatch ?? 64,
+      ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+    });
+  }
+
+  async #query(what: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    try {
+      return await this.#pool.query<Row>(numbered(sql), params);
+    } catch (error) {
+      throw storeError(error, what);
+    }
+  }
+
+  /**
+   * A pooled connection for a transaction. A checked-out client whose connection dies (a server restart,
+   * pg_terminate_backend) emits 'error', which with no listener would end the process; this one records
+   * it, and `done` destroys such a client instead of returning it to the pool.
+   */
+  async #checkout(what: string): Promise<{ client: pg.PoolClient; done: (failed?: unknown) => void }> {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw storeError(error, what);
+    }
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      done: (failed) => {
+        client.off('error', onError);
+        // After a failed transaction the connection may be the reason: do not hand it out again.
+        client.release(broken ?? (failed === undefined ? undefined : new Error('transaction failed')));
+      },
+    };
+  }
+
+  async #transaction<T>(what: string, steps: () => Steps<T>, attempts = 3): Promise<T> {
+    const { client, done } = await this.#checkout(what);
+    let failure: unknown;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query('BEGIN');
+          const result = await driveAsync(steps(), async (query: Query): Promise<Answer> => {
+            const out = await client.query<Row>(numbered(query.sql), query.params);
+            return query.mode === 'get' ? out.rows[0] : (out.rowCount ?? 0);
+          });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const code = (error as { code?: string }).code;
+          const retry =
+            (code !== undefined && RETRYABLE.has(code)) ||
+            (error instanceof AuthNotifyError && error.code === 'CONFLICT');
+          if (retry && attempt < attempts) continue;
+          failure = error;
+          if (error instanceof AuthNotifyError) throw error;
+          throw storeError(error, what);
+        }
+      }
+    } finally {
+      done(failure);
+    }
+  }
+
+  async migrate(now: number): Promise<number[]> {
+    const { client, done } = await this.#checkout('connect to PostgreSQL');
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      // One migrator at a time across processes.
+      await client.query('SELECT pg_advisory_xact_lock(7345012)');
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
+      await client.query(MIGRATIONS_TABLE);
+      const done = new Set(
+        (
+          await client.query<{ version: number }>('SELECT version FROM authnotify_schema_migrations')
+        ).rows.map((r) => r.version),
+      );
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        for (const sql of migration.statements('postgres')) await client.query(sql);
+        await client.query(numbered(SQL.insertMigration), [migration.version, migration.name, now]);
+        applied.push(migration.version);
+      }
+      await client.query('COMMIT');
+      return applied;
+    } catch (error) {
+      failure = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeError(error, 'migrate the PostgreSQL schema');
+    } finally {
+      done(failure);
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    const exists = await this.#query(
+      'read the schema version',
+      "SELECT to_regclass('authnotify_schema_migrations') AS t",
+    );
+    if (exists.rows[0]?.t === null) return 0;
+    const result = await this.#query('read the schema version', SQL.maxMigration);
+    return Number(result.rows[0]?.v ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    const now = Date.now();
+    await this.#query('write', SQL.touchProbe, [String(now), now]);
+  }
+
+  async claimSetting(name: string, value: string, now: number): Promise<string> {
+    const result = await this.#query('store a setting', SQL.claimSetting, [name, value, now]);
+    return result.rows[0]?.value as string;
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const result = await this.#query('read a setting', SQL.getSetting, [name]);
+    return result.rows[0]?.value as string | undefined;
+  }
+
+  async hasData(): Promise<boolean> {
+    const result = await this.#query('look for stored data', SQL.hasData);
+    return Number(result.rows[0]?.v) === 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#inserts.drain();
+    await this.#pool.end();
+  }
+
+  async insertInbox(row: NewInboxRow): Promise<InboxInsertResult> {
+    if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
+    return this.#inserts.submit(row);
+  }
+
+  /**
+   * One group commit: a multi-row insert, keys in ascending order so concurrent batches lock in one order.
+   * Copies of stored notifications are counted afterwards one row at a time (see SQL.insertInboxRows).
+   */
+  async #insertMany(rows: NewInboxRow[]): Promise<InboxInsertResult[]> {
+    const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
+    const result = await this.#query(
+      'store the notification',
+      SQL.insertInboxRows(sorted.length),
+      sorted.flatMap(inboxParams),
+    );
+    const inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
+    const answers: InboxInsertResult[] = [];
+    for (const row of rows) {
+      const id = inserted.get(row.eventKey);
+      if (id !== undefined) {
+        answers.push({ outcome: 'inserted', id, duplicates: 0 });
+        continue;
+      }
+      const counted = await this.#query('count a duplicate notification', SQL.countDuplicate, [
+        row.receivedAt,
+        row.eventKey,
+      ]);
+      const out = counted.rows[0];
+      if (!out) throw storeError(new Error('the stored copy was not found'), 'store the notification');
+      answers.push({ outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) });
+    }
+    return answers;
+  }
+
+  async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
+    const result = await this.#query('claim inbox rows', SQL.claimInbox(true), claimParams(claim));
+    return result.rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+  }
+
+  async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
+    const result = await this.#query('finish an inbox row', SQL.finishInbox, finishParams(id, owner, finish));
+    return result.rowCount === 1;
+  }
+
+  async renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const result = await this.#query('renew inbox leases', SQL.renewInboxLeasesPostgres, [
+      leasedUntil,
+      [...ids],
+      owner,
+    ]);
+    return result.rows.map((r) => r.id as string);
+  }
+
+  async getInbox(id: string): Promise<InboxRecord | undefined> {
+    const result = await this.#query('read an inbox row', SQL.getInbox, [id]);
+    return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;
+  }
+
+  async listInbox(filter: InboxFilter): Promise<Page<InboxRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const { sql, params } = pageQuery(
+      'inbox',
+      'received_at',
+      [
+        ['status', filter.status],
+        ['type', filter.type],
+      ],
+      cursor,
+      filter.limit,
+    );
+    const rows = (await this.#query('list the inbox', sql, params)).rows.map(toInboxRecord);
+    return page(rows, filter.limit, (r) => encodeCursor(r.receivedAt, r.id));
+  }
+
+  async requeueInbox(
+    id: string,
+    now: number,
+    reclassified?: { eventKey: string; type: string; violations: null },
+  ): Promise<InboxRecord | undefined> {
+    const { sql, params } = requeueQuery(id, now, reclassified);
+    const result = await this.#query('requeue an inbox row', sql, params);
+    return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;
+  }
+
+  async countInbox(): Promise<Record<InboxStatus, number>> {
+    return countsByStatus(INBOX_STATUSES, (await this.#query('count the inbox', SQL.countInbox)).rows);
+  }
+
+  applyEvent(
+    input: ApplyEventInput,
+    event: LifecycleEvent,
+    ctx: LifecycleContext,
+  ): Promise<ApplyEventResult> {
+    return this.#transaction('apply a lifecycle event', () => applyEventSteps(input, event, ctx, true));
+  }
+
+  applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {
+    return this.#transaction('apply lifecycle events', () => applyEventsSteps(events, true));
+  }
+
+  /** One statement for the whole batch: a round trip per row was most of a pass's wait under load. */
+  async finishInboxMany(
+    items: readonly { id: string; owner: string; finish: InboxFinish }[],
+  ): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const result = await this.#query(
+      'finish inbox rows',
+      SQL.finishInboxMany(items.length),
+      items.flatMap((item) => finishParams(item.id, item.owner, item.finish)),
+    );
+    const finished = new Set(result.rows.map((r) => r.id as string));
+    return items.map((item) => finished.has(item.id));
+  }
+
+  async claimCodeRedemption(authCode: string, now: number): Promise<boolean> {
+    return (await this.#query('claim an authCode', SQL.redeemCode, [now, authCode])).rowCount === 1;
+  }
+
+  async releaseCodeRedemption(authCode: string): Promise<void> {
+    await this.#query('release an authCode', SQL.releaseCode, [authCode]);
+  }
+
+  async listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]> {
+    return (await this.#query('list expiring tokens', SQL.listExpiring, [before, limit])).rows.map(
+      toAuthorizationRecord,
+    );
+  }
+
+  async enqueueOutbox(row: NewOutboxRow): Promise<void> {
+    await this.#query('enqueue a delivery', SQL.insertOutbox, outboxParams(row));
+  }
+
+  outboxInsert(row: NewOutboxRow): { text: string; values: unknown[] } {
+    return { text: numbered(SQL.insertOutbox), values: outboxParams(row) };
+  }
+
+  async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
+    const result = await this.#query('claim deliveries', SQL.claimOutbox(true), claimParams(claim));
+    return result.rows.map(toOutboxRecord).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+  }
+
+  recordAttempt(attempt: AttemptRecord, next: OutboxNext, now: number): Promise<boolean> {
+    return this.#transaction('record a delivery attempt', () => recordAttemptSteps(attempt, next, now), 1);
+  }
+
+  async getOutbox(id: string): Promise<OutboxRecord | undefined> {
+    const result = await this.#query('read a delivery', SQL.getOutbox, [id]);
+    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  }
+
+  async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const { sql, params } = pageQuery(
+      'outbox',
+      'created_at',
+      [['status', filter.status]],
+      cursor,
+      filter.limit,
+    );
+    const rows = (await this.#query('list deliveries', sql, params)).rows.map(toOutboxRecord);
+    return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
+  }
+
+  async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
+    return (await this.#query('list delivery attempts', SQL.listAttempts, [outboxId])).rows.map(
+      toAttemptRecord,
+    );
+  }
+
+  async countOutbox(): Promise<Record<OutboxStatus, number>> {
+    return countsByStatus(OUTBOX_STATUSES, (await this.#query('count deliveries', SQL.countOutbox)).rows);
+  }
+
+  async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
+    const result = await this.#query('redeliver', SQL.redeliverOutbox, [now, now, id]);
+    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  }
+
+  async cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
+    const result = await this.#query('cancel a delivery', SQL.cancelOutbox, [now, id]);
+    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  }
+
+  saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void> {
+    return this.#transaction('save a consult', () => saveConsultSteps(consult, authorization), 1);
+  }
+
+  async getConsult(authState: string): Promise<ConsultRecord | undefined> {
+    const result = await this.#query('read a consult', SQL.consultBy(false), [authState]);
+    return result.rows[0] ? toConsultRecord(result.rows[0]) : undefined;
+  }
+
+  async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
+    const result = await this.#query('read an authorization', SQL.authorizationBy('id', false), [id]);
+    return result.rows[0] ? toAuthorizationRecord(result.rows[0]) : undefined;
+  }
+
+  async listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>> {
+    const cursor = decodeCursor(filter.cursor);
+    const filters: [string, string | undefined][] = [
+      ['status', filter.status],
+      ['auth_state', filter.authState],
+      ['token_hash', filter.tokenHash],
+      ['merchant_user_id', filter.merchantUserId],
+    ];
+    const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
+    const rows = (await this.#query('list authorizations', sql, params)).rows.map(toAuthorizationRecord);
+    return page(rows, filter.limit, (r) => encodeCursor(r.updatedAt, r.id));
+  }
+
+  async timeline(authorizationId: string): Promise<TimelineEntry[]> {
+    return (await this.#query('read a timeline', SQL.timeline, [authorizationId])).rows.map(toTimelineEntry);
+  }
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
+    throw new AuthNotifyError('CONFIG_INVALID', `"${name}" is not a valid PostgreSQL schema name`);
+  }
+  return `"${name}"`;
+}
+
+/** Connects (and by default migrates). Throws STORE_UNAVAILABLE when PostgreSQL cannot be reached. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const schema = options.schema ?? 'public';
+  quoteIdent(schema);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const store = new PostgresStore(pool, schema, {
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+  });
+  if (options.migrate !== false) {
+    try {
+      await store.migrate(options.now ?? Date.now());
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+  return store;
+}
