@@ -12,7 +12,7 @@ import { ManualClock } from '../src/protocol/clock.js';
 import { nodeSignatureCrypto } from '../src/protocol/node-crypto.js';
 import { parseSchedule } from '../src/protocol/schedule.js';
 import { createSender } from '../src/sender/sender.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../src/store/sqlite/index.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const body = (i: number) =>

@@ -17,11 +17,11 @@ import { fromBase64, toBase64 } from '../protocol/bytes.js';
 import type { Clock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
+import type { Logger } from '../protocol/logger.js';
 import { maskLoginId } from '../protocol/mask.js';
 import { type AuthorizationView, toAuthorizationView } from '../receiver/handlers.js';
 import { redeemCode } from '../receiver/lifecycle-step.js';
 import type { ApplyTokenPort } from '../receiver/ports.js';
-import type { Logger } from '../protocol/logger.js';
 import type { Secrets } from '../receiver/secrets.js';
 import type { Store } from '../store/types.js';
 

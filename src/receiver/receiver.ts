@@ -8,6 +8,7 @@ import { AuthNotifyError, statusForCode } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { type KeyInput, type KeyRing, toKeyRing } from '../protocol/key-ring.js';
 import { importPrivateKey } from '../protocol/keys.js';
+import { type Logger, silentLogger } from '../protocol/logger.js';
 import { type Notification, type NotifyType, parseNotification } from '../protocol/notification.js';
 import type { TimeWindow } from '../protocol/request-time.js';
 import { formatRequestTime } from '../protocol/request-time.js';
@@ -18,8 +19,7 @@ import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { InboxRecord, NewInboxRow, Store } from '../store/types.js';
 import { readBodyCapped } from './body.js';
 import { HandlerRegistry, type NotificationHandler } from './handlers.js';
-import { type ApplyTokenPort, type ReceiverObserver } from './ports.js';
-import { type Logger, silentLogger } from '../protocol/logger.js';
+import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 import { InboxProcessor, type ProcessorOptions } from './processor.js';
 import { bindSecretKey, createSecrets, type Secrets } from './secrets.js';
 

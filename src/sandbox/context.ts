@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../protocol/clock.js';
 import type { KeyRing } from '../protocol/key-ring.js';
-import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { Logger } from '../protocol/logger.js';
+import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { Sender } from '../sender/sender.js';
 import type { Faults } from './faults.js';
 import type { SandboxState, SandboxToken } from './state.js';

@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { AuthNotifyError } from '../protocol/errors.js';
-import { createPrivately } from '../store/sqlite/sqlite-store.js';
+import { createPrivately } from '../store/sqlite/index.js';
 
 export interface SandboxConsult {
   id: string;

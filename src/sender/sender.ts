@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { importPrivateKey } from '../protocol/keys.js';
+import { type Logger, silentLogger } from '../protocol/logger.js';
 import { formatRequestTime, type RequestTimeStyle } from '../protocol/request-time.js';
 import { isAckBody, JSON_CONTENT_TYPE } from '../protocol/result.js';
 import { ALIPAY_SCHEDULE, type RetrySchedule } from '../protocol/schedule.js';
@@ -15,7 +16,6 @@ import { signMessage } from '../protocol/signature.js';
 import { type SignatureCrypto, webSignatureCrypto } from '../protocol/signature-crypto.js';
 import { pathOf } from '../protocol/signed-content.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
-import { type Logger, silentLogger } from '../protocol/logger.js';
 import type { AttemptRecord, DeliveryVerdict, OutboxNext, OutboxRecord, Store } from '../store/types.js';
 import { createUndiciTransport, type DeliveryTransport } from './transport.js';
 

@@ -12,8 +12,8 @@ import { buildOpenApi, commonOperations, notifyOperation, type Operation } from 
 import { securityHeaders } from '../http/security-headers.js';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
-import { toAuthorizationView } from '../receiver/handlers.js';
 import { type Logger, silentLogger } from '../protocol/logger.js';
+import { toAuthorizationView } from '../receiver/handlers.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { INBOX_STATUSES, type InboxRecord } from '../store/types.js';

@@ -11,9 +11,9 @@ import { AUTHORIZATION_STATUSES, type AuthorizationStatus } from '../authorizati
 import { escapeHtml, page } from '../http/html.js';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import type { Logger } from '../protocol/logger.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
 import type { ReceiverObserver } from '../receiver/ports.js';
-import type { Logger } from '../protocol/logger.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
 import type { ClientAddress } from './client-address.js';

@@ -51,7 +51,7 @@ export async function openStore(
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
   }
-  const { createPostgresStore } = await import('../store/postgres/postgres-store.js');
+  const { createPostgresStore } = await import('../store/postgres/index.js');
   return createPostgresStore({
     connectionString: spec.url,
     ...(spec.schema ? { schema: spec.schema } : {}),

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../../src/receiver/receiver.js';
 import { ADMIN_TOKEN, planSecret, writeSecretFileAtomically } from '../../src/service/secret-file.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { cli } from '../helpers/cli.js';
 import { FIXTURES, fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, OK, SECRET, signAsFixtureAlipay } from '../helpers/receiver.js';

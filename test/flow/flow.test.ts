@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/protocol/clock.js';
 import type { AuthorizationView } from '../../src/receiver/handlers.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import type { RunningService } from '../../src/service/server.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, START } from '../helpers/receiver.js';
 import { sandboxFormToken, startTestSandbox } from '../helpers/sandbox.js';

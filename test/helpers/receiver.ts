@@ -1,6 +1,6 @@
 import { type Clock, ManualClock } from '../../src/protocol/clock.js';
 import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver/receiver.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import {
   type SignedNotification,

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { newAuthorization } from '../../src/authorization/record.js';
 import { AuthNotifyError } from '../../src/protocol/errors.js';
 import type { NotificationEvent } from '../../src/receiver/handlers.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { OK, testReceiver } from '../helpers/receiver.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite-thread/thread-store.js';
 import type { Store } from '../../src/store/types.js';
 import { OK, testReceiver } from '../helpers/receiver.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALIPAY_SCHEDULE } from '../../src/protocol/schedule.js';
 import { createSender } from '../../src/sender/sender.js';
-import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { type SignedNotification, signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';

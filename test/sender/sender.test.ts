@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/protocol/clock.js';
 import { createKeyRing, type KeyRing, verifyMessage } from '../../src/protocol/index.js';
 import { ALIPAY_RETRY_DELAYS_MS, parseSchedule } from '../../src/protocol/schedule.js';
 import { createSender, type Sender, type SenderOptions } from '../../src/sender/sender.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { CLIENT_ID, OK, START, testReceiver } from '../helpers/receiver.js';

@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSchedule } from '../../src/protocol/schedule.js';
 import { createSender } from '../../src/sender/sender.js';
-import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createPostgresStore } from '../../src/store/postgres/index.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
 

@@ -11,7 +11,7 @@ import { AuthNotifyError } from '../../src/protocol/errors.js';
 import type { Logger } from '../../src/protocol/logger.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import type { RunningService, ServiceOptions } from '../../src/service/server.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { OK, signAsFixtureAlipay } from '../helpers/receiver.js';
 import { startTestSandbox } from '../helpers/sandbox.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/http/metrics.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { OK, signAsFixtureAlipay } from '../helpers/receiver.js';
 import { startTestService } from '../helpers/service.js';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
 import { inboxRow, runStoreContract } from './contract.js';
 

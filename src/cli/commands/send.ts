@@ -8,7 +8,7 @@ import { NOTIFY_TYPES, type NotifyType } from '../../protocol/notification.js';
 import { formatDuration } from '../../protocol/request-time.js';
 import { parseDuration, parseSchedule } from '../../protocol/schedule.js';
 import { createSender } from '../../sender/sender.js';
-import { createSqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../store/sqlite/index.js';
 import type { AttemptRecord, OutboxNext } from '../../store/types.js';
 import { type CliContext, EXIT, timeScaleFlag, UsageError } from '../io.js';
 

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAlipayClient } from '../../client/client.js';
 import { listen } from '../../http/listen.js';
-import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
 import type { Logger } from '../../protocol/logger.js';
+import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
 import { loadOrCreateKeyPair } from '../../sandbox/keys.js';
 import { startSandbox } from '../../sandbox/server.js';
 import {
@@ -19,7 +19,7 @@ import {
   secretKeyFor,
 } from '../../service/secret-file.js';
 import { startService } from '../../service/server.js';
-import { createSqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../../store/sqlite/index.js';
 import { createDemoServer } from './demo-page.js';
 
 export interface DevOptions {

@@ -1,2 +1,3 @@
 /** `authnotify/store/postgres` — the PostgreSQL store for many processes on many machines. */
-export { createPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { createPostgresStore, type PostgresStoreOptions } from './connect.js';
+export { PostgresStore } from './postgres-store.js';

@@ -6,7 +6,7 @@
  * @example
  * const store = await createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/test' });
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type {
   AuthorizationRecord,
   ConsultRecord,
@@ -25,31 +25,10 @@ import {
   saveConsultSteps,
 } from '../apply-event.js';
 import { GroupCommit } from '../group-commit.js';
-import {
-  countsByStatus,
-  decodeCursor,
-  encodeCursor,
-  page,
-  type Row,
-  storeError,
-  toAttemptRecord,
-  toAuthorizationRecord,
-  toConsultRecord,
-  toInboxRecord,
-  toOutboxRecord,
-  toTimelineEntry,
-} from '../rows.js';
+import { type ReadQuery, reads } from '../reads.js';
+import { type Row, storeError, toInboxRecord, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import {
-  claimParams,
-  finishParams,
-  inboxParams,
-  numbered,
-  outboxParams,
-  pageQuery,
-  requeueQuery,
-  SQL,
-} from '../statements.js';
+import { claimParams, finishParams, inboxParams, numbered, outboxParams, SQL } from '../statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -60,34 +39,14 @@ import type {
   InboxFinish,
   InboxInsertResult,
   InboxRecord,
-  InboxStatus,
   LifecycleApplication,
   NewInboxRow,
   NewOutboxRow,
   OutboxFilter,
   OutboxNext,
   OutboxRecord,
-  Page,
   Store,
-  TimelineEntry,
 } from '../types.js';
-import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
-
-export interface PostgresStoreOptions {
-  connectionString: string;
-  /** Schema holding authnotify's tables (created if missing). Default `public`. */
-  schema?: string;
-  /** Pool size. Default 10. */
-  maxConnections?: number;
-  migrate?: boolean;
-  now?: number;
-  /** Connection timeout in ms. Default 5000. */
-  connectTimeoutMs?: number;
-  /** Largest number of inbox inserts per group commit (one multi-row statement). Default 64. */
-  maxBatch?: number;
-  /** Called with each group commit's size (metrics). */
-  onBatch?: (size: number) => void;
-}
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
@@ -102,7 +61,7 @@ export class PostgresStore implements Store {
   constructor(
     pool: pg.Pool,
     schema: string,
-    options: Pick<PostgresStoreOptions, 'maxBatch' | 'onBatch'> = {},
+    options: { maxBatch?: number; onBatch?: (size: number) => void } = {},
   ) {
     this.#pool = pool;
     this.#schema = schema;
@@ -121,6 +80,11 @@ export class PostgresStore implements Store {
     } catch (error) {
       throw storeError(error, what);
     }
+  }
+
+  /** Runs one of the shared single-statement reads on the pool. */
+  async #read<T>(query: ReadQuery<T>): Promise<T> {
+    return query.shape((await this.#query(query.what, query.sql, query.params)).rows);
   }
 
   /**
@@ -305,39 +269,20 @@ export class PostgresStore implements Store {
     return result.rows.map((r) => r.id as string);
   }
 
-  async getInbox(id: string): Promise<InboxRecord | undefined> {
-    const result = await this.#query('read an inbox row', SQL.getInbox, [id]);
-    return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;
+  async getInbox(id: string) {
+    return this.#read(reads.getInbox(id));
   }
 
-  async listInbox(filter: InboxFilter): Promise<Page<InboxRecord>> {
-    const cursor = decodeCursor(filter.cursor);
-    const { sql, params } = pageQuery(
-      'inbox',
-      'received_at',
-      [
-        ['status', filter.status],
-        ['type', filter.type],
-      ],
-      cursor,
-      filter.limit,
-    );
-    const rows = (await this.#query('list the inbox', sql, params)).rows.map(toInboxRecord);
-    return page(rows, filter.limit, (r) => encodeCursor(r.receivedAt, r.id));
+  async listInbox(filter: InboxFilter) {
+    return this.#read(reads.listInbox(filter));
   }
 
-  async requeueInbox(
-    id: string,
-    now: number,
-    reclassified?: { eventKey: string; type: string; violations: null },
-  ): Promise<InboxRecord | undefined> {
-    const { sql, params } = requeueQuery(id, now, reclassified);
-    const result = await this.#query('requeue an inbox row', sql, params);
-    return result.rows[0] ? toInboxRecord(result.rows[0]) : undefined;
+  async requeueInbox(...args: Parameters<Store['requeueInbox']>) {
+    return this.#read(reads.requeueInbox(...args));
   }
 
-  async countInbox(): Promise<Record<InboxStatus, number>> {
-    return countsByStatus(INBOX_STATUSES, (await this.#query('count the inbox', SQL.countInbox)).rows);
+  async countInbox() {
+    return this.#read(reads.countInbox());
   }
 
   applyEvent(
@@ -374,10 +319,8 @@ export class PostgresStore implements Store {
     await this.#query('release an authCode', SQL.releaseCode, [authCode]);
   }
 
-  async listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]> {
-    return (await this.#query('list expiring tokens', SQL.listExpiring, [before, limit])).rows.map(
-      toAuthorizationRecord,
-    );
+  async listExpiring(before: number, limit: number) {
+    return this.#read(reads.listExpiring(before, limit));
   }
 
   async enqueueOutbox(row: NewOutboxRow): Promise<void> {
@@ -397,106 +340,55 @@ export class PostgresStore implements Store {
     return this.#transaction('record a delivery attempt', () => recordAttemptSteps(attempt, next, now), 1);
   }
 
-  async getOutbox(id: string): Promise<OutboxRecord | undefined> {
-    const result = await this.#query('read a delivery', SQL.getOutbox, [id]);
-    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  async getOutbox(id: string) {
+    return this.#read(reads.getOutbox(id));
   }
 
-  async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
-    const cursor = decodeCursor(filter.cursor);
-    const { sql, params } = pageQuery(
-      'outbox',
-      'created_at',
-      [['status', filter.status]],
-      cursor,
-      filter.limit,
-    );
-    const rows = (await this.#query('list deliveries', sql, params)).rows.map(toOutboxRecord);
-    return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
+  async listOutbox(filter: OutboxFilter) {
+    return this.#read(reads.listOutbox(filter));
   }
 
-  async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
-    return (await this.#query('list delivery attempts', SQL.listAttempts, [outboxId])).rows.map(
-      toAttemptRecord,
-    );
+  async listAttempts(outboxId: string) {
+    return this.#read(reads.listAttempts(outboxId));
   }
 
-  async countOutbox(): Promise<Record<OutboxStatus, number>> {
-    return countsByStatus(OUTBOX_STATUSES, (await this.#query('count deliveries', SQL.countOutbox)).rows);
+  async countOutbox() {
+    return this.#read(reads.countOutbox());
   }
 
-  async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
-    const result = await this.#query('redeliver', SQL.redeliverOutbox, [now, now, id]);
-    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  async redeliverOutbox(id: string, now: number) {
+    return this.#read(reads.redeliverOutbox(id, now));
   }
 
-  async cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
-    const result = await this.#query('cancel a delivery', SQL.cancelOutbox, [now, id]);
-    return result.rows[0] ? toOutboxRecord(result.rows[0]) : undefined;
+  async cancelOutbox(id: string, now: number) {
+    return this.#read(reads.cancelOutbox(id, now));
   }
 
   saveConsult(consult: ConsultRecord, authorization: Omit<AuthorizationRecord, 'version'>): Promise<void> {
     return this.#transaction('save a consult', () => saveConsultSteps(consult, authorization), 1);
   }
 
-  async getConsult(authState: string): Promise<ConsultRecord | undefined> {
-    const result = await this.#query('read a consult', SQL.consultBy(false), [authState]);
-    return result.rows[0] ? toConsultRecord(result.rows[0]) : undefined;
+  async getConsult(authState: string) {
+    return this.#read(reads.getConsult(authState));
   }
 
-  async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
-    const result = await this.#query('read an authorization', SQL.authorizationBy('id', false), [id]);
-    return result.rows[0] ? toAuthorizationRecord(result.rows[0]) : undefined;
+  async getAuthorization(id: string) {
+    return this.#read(reads.getAuthorization(id));
   }
 
-  async listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>> {
-    const cursor = decodeCursor(filter.cursor);
-    const filters: [string, string | undefined][] = [
-      ['status', filter.status],
-      ['auth_state', filter.authState],
-      ['token_hash', filter.tokenHash],
-      ['merchant_user_id', filter.merchantUserId],
-    ];
-    const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
-    const rows = (await this.#query('list authorizations', sql, params)).rows.map(toAuthorizationRecord);
-    return page(rows, filter.limit, (r) => encodeCursor(r.updatedAt, r.id));
+  async listAuthorizations(filter: AuthorizationFilter) {
+    return this.#read(reads.listAuthorizations(filter));
   }
 
-  async timeline(authorizationId: string): Promise<TimelineEntry[]> {
-    return (await this.#query('read a timeline', SQL.timeline, [authorizationId])).rows.map(toTimelineEntry);
+  async timeline(authorizationId: string) {
+    return this.#read(reads.timeline(authorizationId));
   }
 }
 
-function quoteIdent(name: string): string {
+/** The schema name as a quoted identifier; refuses anything but a plain name. */
+export function quoteIdent(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
     throw new AuthNotifyError('CONFIG_INVALID', `"${name}" is not a valid PostgreSQL schema name`);
   }
   return `"${name}"`;
-}
-
-/** Connects (and by default migrates). Throws STORE_UNAVAILABLE when PostgreSQL cannot be reached. */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
-  const schema = options.schema ?? 'public';
-  quoteIdent(schema);
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    options: `-c search_path=${schema}`,
-  });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  const store = new PostgresStore(pool, schema, {
-    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
-    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
-  });
-  if (options.migrate !== false) {
-    try {
-      await store.migrate(options.now ?? Date.now());
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      throw error;
-    }
-  }
-  return store;
 }

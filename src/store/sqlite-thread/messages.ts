@@ -3,7 +3,7 @@
  * answers, and errors as data (store errors keep their code).
  */
 import { AuthNotifyError, type ErrorCode } from '../../protocol/errors.js';
-import type { SqliteStoreOptions } from '../sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from '../sqlite/index.js';
 import type { Store } from '../types.js';
 
 /** The Store methods that are asynchronous calls (all but `kind` and `outboxInsert`). */

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AuthNotifyError } from '../../protocol/errors.js';
-import type { SqliteStoreOptions } from '../sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from '../sqlite/index.js';
 import { outboxParams, SQL } from '../statements.js';
 import type { NewOutboxRow, Store } from '../types.js';
 import {

@@ -3,7 +3,7 @@
  * runs each call it is sent and answers with the result or the error as data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSqliteStore, type SqliteStore } from '../sqlite/sqlite-store.js';
+import { createSqliteStore, type SqliteStore } from '../sqlite/index.js';
 import {
   type CallReply,
   errorData,

@@ -1,2 +1,3 @@
 /** `authnotify/store/sqlite` — the embedded SQLite store (better-sqlite3, WAL, group commit). */
-export { createSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { createPrivately, createSqliteStore, type SqliteStoreOptions } from './open.js';
+export { SqliteStore } from './sqlite-store.js';

@@ -5,8 +5,7 @@
  * @example
  * const store = await createSqliteStore({ path: './authnotify.db' });
  */
-import { closeSync, openSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { AuthNotifyError } from '../../protocol/errors.js';
 import {
   type Answer,
@@ -18,30 +17,10 @@ import {
   recordAttemptSteps,
   saveConsultSteps,
 } from '../apply-event.js';
-import {
-  countsByStatus,
-  decodeCursor,
-  encodeCursor,
-  page,
-  type Row,
-  storeError,
-  toAttemptRecord,
-  toAuthorizationRecord,
-  toConsultRecord,
-  toInboxRecord,
-  toOutboxRecord,
-  toTimelineEntry,
-} from '../rows.js';
+import { type ReadQuery, reads } from '../reads.js';
+import { type Row, storeError, toInboxRecord, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import {
-  claimParams,
-  finishParams,
-  inboxParams,
-  outboxParams,
-  pageQuery,
-  requeueQuery,
-  SQL,
-} from '../statements.js';
+import { claimParams, finishParams, inboxParams, outboxParams, SQL } from '../statements.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
 const CLAIM_OUTBOX_SQLITE = SQL.claimOutbox(false);
@@ -63,31 +42,14 @@ import type {
   InboxFinish,
   InboxInsertResult,
   InboxRecord,
-  InboxStatus,
   LifecycleApplication,
   NewInboxRow,
   NewOutboxRow,
   OutboxFilter,
   OutboxNext,
   OutboxRecord,
-  Page,
   Store,
-  TimelineEntry,
 } from '../types.js';
-import { INBOX_STATUSES, OUTBOX_STATUSES, type OutboxStatus } from '../types.js';
-
-export interface SqliteStoreOptions {
-  /** File path, or `:memory:` for a throwaway store (tests, `authnotify send`). */
-  path: string;
-  /** Apply migrations on open. Default true. */
-  migrate?: boolean;
-  /** Epoch ms for the migration record; default Date.now() (startup only, not logic). */
-  now?: number;
-  /** Largest number of inserts per group commit. Default 512. */
-  maxBatch?: number;
-  /** Called with each group commit's size (metrics). */
-  onBatch?: (size: number) => void;
-}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -95,7 +57,7 @@ export class SqliteStore implements Store {
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
   #closed = false;
 
-  constructor(db: Database.Database, options: SqliteStoreOptions) {
+  constructor(db: Database.Database, options: { maxBatch?: number; onBatch?: (size: number) => void } = {}) {
     this.#db = db;
     // Prepared on first use: the table does not exist until migrations have run.
     let insert: Database.Statement | undefined;
@@ -125,6 +87,13 @@ export class SqliteStore implements Store {
       if (error instanceof AuthNotifyError) throw error;
       throw storeError(error, what);
     }
+  }
+
+  /** Runs one of the shared single-statement reads on a cached prepared statement. */
+  #read<T>(query: ReadQuery<T>): Promise<T> {
+    return Promise.resolve(
+      this.#run(query.what, () => query.shape(this.#prepare(query.sql).all(...query.params) as Row[])),
+    );
   }
 
   /**
@@ -250,47 +219,20 @@ export class SqliteStore implements Store {
     );
   }
 
-  async getInbox(id: string): Promise<InboxRecord | undefined> {
-    return this.#run('read an inbox row', () => {
-      const row = this.#prepare(SQL.getInbox).get(id) as Row | undefined;
-      return row ? toInboxRecord(row) : undefined;
-    });
+  async getInbox(id: string) {
+    return this.#read(reads.getInbox(id));
   }
 
-  async listInbox(filter: InboxFilter): Promise<Page<InboxRecord>> {
-    const cursor = decodeCursor(filter.cursor);
-    const { sql, params } = pageQuery(
-      'inbox',
-      'received_at',
-      [
-        ['status', filter.status],
-        ['type', filter.type],
-      ],
-      cursor,
-      filter.limit,
-    );
-    return this.#run('list the inbox', () => {
-      const rows = (this.#prepare(sql).all(...params) as Row[]).map(toInboxRecord);
-      return page(rows, filter.limit, (r) => encodeCursor(r.receivedAt, r.id));
-    });
+  async listInbox(filter: InboxFilter) {
+    return this.#read(reads.listInbox(filter));
   }
 
-  async requeueInbox(
-    id: string,
-    now: number,
-    reclassified?: { eventKey: string; type: string; violations: null },
-  ): Promise<InboxRecord | undefined> {
-    return this.#run('requeue an inbox row', () => {
-      const { sql, params } = requeueQuery(id, now, reclassified);
-      const row = this.#prepare(sql).get(...params) as Row | undefined;
-      return row ? toInboxRecord(row) : undefined;
-    });
+  async requeueInbox(...args: Parameters<Store['requeueInbox']>) {
+    return this.#read(reads.requeueInbox(...args));
   }
 
-  async countInbox(): Promise<Record<InboxStatus, number>> {
-    return this.#run('count the inbox', () =>
-      countsByStatus(INBOX_STATUSES, this.#prepare(SQL.countInbox).all() as Row[]),
-    );
+  async countInbox() {
+    return this.#read(reads.countInbox());
   }
 
   async applyEvent(
@@ -330,10 +272,8 @@ export class SqliteStore implements Store {
     this.#run('release an authCode', () => this.#prepare(SQL.releaseCode).run(authCode));
   }
 
-  async listExpiring(before: number, limit: number): Promise<AuthorizationRecord[]> {
-    return this.#run('list expiring tokens', () =>
-      (this.#prepare(SQL.listExpiring).all(before, limit) as Row[]).map(toAuthorizationRecord),
-    );
+  async listExpiring(before: number, limit: number) {
+    return this.#read(reads.listExpiring(before, limit));
   }
 
   async enqueueOutbox(row: NewOutboxRow): Promise<void> {
@@ -358,52 +298,28 @@ export class SqliteStore implements Store {
     );
   }
 
-  async getOutbox(id: string): Promise<OutboxRecord | undefined> {
-    return this.#run('read a delivery', () => {
-      const row = this.#prepare(SQL.getOutbox).get(id) as Row | undefined;
-      return row ? toOutboxRecord(row) : undefined;
-    });
+  async getOutbox(id: string) {
+    return this.#read(reads.getOutbox(id));
   }
 
-  async listOutbox(filter: OutboxFilter): Promise<Page<OutboxRecord>> {
-    const cursor = decodeCursor(filter.cursor);
-    const { sql, params } = pageQuery(
-      'outbox',
-      'created_at',
-      [['status', filter.status]],
-      cursor,
-      filter.limit,
-    );
-    return this.#run('list deliveries', () => {
-      const rows = (this.#prepare(sql).all(...params) as Row[]).map(toOutboxRecord);
-      return page(rows, filter.limit, (r) => encodeCursor(r.createdAt, r.id));
-    });
+  async listOutbox(filter: OutboxFilter) {
+    return this.#read(reads.listOutbox(filter));
   }
 
-  async listAttempts(outboxId: string): Promise<AttemptRecord[]> {
-    return this.#run('list delivery attempts', () =>
-      (this.#prepare(SQL.listAttempts).all(outboxId) as Row[]).map(toAttemptRecord),
-    );
+  async listAttempts(outboxId: string) {
+    return this.#read(reads.listAttempts(outboxId));
   }
 
-  async countOutbox(): Promise<Record<OutboxStatus, number>> {
-    return this.#run('count deliveries', () =>
-      countsByStatus(OUTBOX_STATUSES, this.#prepare(SQL.countOutbox).all() as Row[]),
-    );
+  async countOutbox() {
+    return this.#read(reads.countOutbox());
   }
 
-  async redeliverOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
-    return this.#run('redeliver', () => {
-      const row = this.#prepare(SQL.redeliverOutbox).get(now, now, id) as Row | undefined;
-      return row ? toOutboxRecord(row) : undefined;
-    });
+  async redeliverOutbox(id: string, now: number) {
+    return this.#read(reads.redeliverOutbox(id, now));
   }
 
-  async cancelOutbox(id: string, now: number): Promise<OutboxRecord | undefined> {
-    return this.#run('cancel a delivery', () => {
-      const row = this.#prepare(SQL.cancelOutbox).get(now, id) as Row | undefined;
-      return row ? toOutboxRecord(row) : undefined;
-    });
+  async cancelOutbox(id: string, now: number) {
+    return this.#read(reads.cancelOutbox(id, now));
   }
 
   async saveConsult(
@@ -434,69 +350,19 @@ export class SqliteStore implements Store {
       : statement.run(...query.params).changes;
   };
 
-  async getConsult(authState: string): Promise<ConsultRecord | undefined> {
-    return this.#run('read a consult', () => {
-      const row = this.#prepare(SQL.consultBy(false)).get(authState) as Row | undefined;
-      return row ? toConsultRecord(row) : undefined;
-    });
+  async getConsult(authState: string) {
+    return this.#read(reads.getConsult(authState));
   }
 
-  async getAuthorization(id: string): Promise<AuthorizationRecord | undefined> {
-    return this.#run('read an authorization', () => {
-      const row = this.#prepare(SQL.authorizationBy('id', false)).get(id) as Row | undefined;
-      return row ? toAuthorizationRecord(row) : undefined;
-    });
+  async getAuthorization(id: string) {
+    return this.#read(reads.getAuthorization(id));
   }
 
-  async listAuthorizations(filter: AuthorizationFilter): Promise<Page<AuthorizationRecord>> {
-    const cursor = decodeCursor(filter.cursor);
-    const filters: [string, string | undefined][] = [
-      ['status', filter.status],
-      ['auth_state', filter.authState],
-      ['token_hash', filter.tokenHash],
-      ['merchant_user_id', filter.merchantUserId],
-    ];
-    const { sql, params } = pageQuery('authorizations', 'updated_at', filters, cursor, filter.limit);
-    return this.#run('list authorizations', () => {
-      const rows = (this.#prepare(sql).all(...params) as Row[]).map(toAuthorizationRecord);
-      return page(rows, filter.limit, (r) => encodeCursor(r.updatedAt, r.id));
-    });
+  async listAuthorizations(filter: AuthorizationFilter) {
+    return this.#read(reads.listAuthorizations(filter));
   }
 
-  async timeline(authorizationId: string): Promise<TimelineEntry[]> {
-    return this.#run('read a timeline', () =>
-      (this.#prepare(SQL.timeline).all(authorizationId) as Row[]).map(toTimelineEntry),
-    );
-  }
-}
-
-/** Opens (and by default migrates) a SQLite store. Throws STORE_UNAVAILABLE naming the file on failure. */
-export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  let db: Database.Database;
-  try {
-    createPrivately(options.path);
-    db = new Database(options.path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
-  } catch (error) {
-    throw storeError(error, `open the SQLite database ${options.path}`);
-  }
-  const store = new SqliteStore(db, options);
-  if (options.migrate !== false) await store.migrate(options.now ?? Date.now());
-  return store;
-}
-
-/**
- * Creates a missing database file with mode 0600 before SQLite opens it: the file holds sealed bodies and
- * token hashes, and SQLite gives its -wal and -shm files the database file's mode.
- */
-export function createPrivately(path: string): void {
-  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  async timeline(authorizationId: string) {
+    return this.#read(reads.timeline(authorizationId));
   }
 }

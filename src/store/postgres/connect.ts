@@ -1,0 +1,46 @@
+/** Connecting to PostgreSQL: the pool, its options, and the first migration. */
+import pg from 'pg';
+import { PostgresStore, quoteIdent } from './postgres-store.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema holding authnotify's tables (created if missing). Default `public`. */
+  schema?: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  migrate?: boolean;
+  now?: number;
+  /** Connection timeout in ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Largest number of inbox inserts per group commit (one multi-row statement). Default 64. */
+  maxBatch?: number;
+  /** Called with each group commit's size (metrics). */
+  onBatch?: (size: number) => void;
+}
+
+/** Connects (and by default migrates). Throws STORE_UNAVAILABLE when PostgreSQL cannot be reached. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const schema = options.schema ?? 'public';
+  quoteIdent(schema);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const store = new PostgresStore(pool, schema, {
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+  });
+  if (options.migrate !== false) {
+    try {
+      await store.migrate(options.now ?? Date.now());
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+  return store;
+}
