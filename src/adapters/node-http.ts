@@ -3,7 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeAfter, readNodeBody, tooLarge } from '../http/node-body.js';
-import type { RawRequest, RawResponse } from '../receiver/receiver.js';
+import type { RawRequest, RawResponse } from '../receiver/receive.js';
 
 /** Anything with a Web-standard handler, such as a Receiver; `receive` is used when present (no Web objects). */
 export interface WebHandler {

@@ -114,3 +114,22 @@ export function fromBase64(text: string): Uint8Array {
   if ('problem' in decoded) throw new Error(`stored value is not base64 (${decoded.problem})`);
   return decoded.bytes;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/**
+ * Lowercase hex of some bytes.
+ *
+ * @example
+ * toHex(Uint8Array.of(0, 255)); // '00ff'
+ */
+export function toHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const b of bytes) hex += HEX[b] as string;
+  return hex;
+}
+
+/** SHA-256 of some bytes as hex (WebCrypto). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)));
+}

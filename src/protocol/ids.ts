@@ -2,6 +2,7 @@
  * Time-ordered ids (UUID version 7, RFC 9562): sortable by creation, monotonic within a process even
  * within one millisecond, so timelines and keyset pages order the way events happened.
  */
+import { toHex } from './bytes.js';
 let lastMs = 0;
 let counter = 0;
 // Random bytes are drawn 4 KiB at a time: one getRandomValues call per 256 ids, not one per id.
@@ -43,7 +44,6 @@ export function uuidv7(now: number = Date.now()): string {
   bytes[6] = 0x70 | ((counter >> 8) & 0x0f);
   bytes[7] = counter & 0xff;
   bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  const hex = toHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -5,6 +5,7 @@
 
 import type { LifecycleEvent } from '../authorization/types.js';
 import type { Clock } from '../protocol/clock.js';
+import { subjectOfEventKey } from '../protocol/event-key.js';
 import { maskLoginId } from '../protocol/mask.js';
 import type { Notification } from '../protocol/notification.js';
 import type { InboxRecord, LifecycleApplication, Store } from '../store/types.js';
@@ -33,6 +34,19 @@ export async function redeemCode(
     await deps.store.releaseCodeRedemption(authCode).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The access token's keyed hash, hashed once per notification: the receiver stored it as the subject of
+ * the row's event key (`TYPE:<hash>`), so it is read back from there.
+ */
+async function tokenHashOf(
+  row: InboxRecord,
+  n: Extract<Notification, { accessToken: string }>,
+  secrets: Secrets,
+): Promise<string> {
+  if (row.eventKey.startsWith(`${n.authorizationNotifyType}:`)) return subjectOfEventKey(row.eventKey);
+  return secrets.tokenHash(n.accessToken); // a row keyed some other way (written by hand): hash it here
 }
 
 /**
@@ -65,13 +79,13 @@ export async function lifecycleStep(
       lookup = { authState: n.authState, authCode: n.authCode };
       break;
     case 'TOKEN_CREATED': {
-      const tokenHash = await secrets.tokenHash(n.accessToken);
+      const tokenHash = await tokenHashOf(row, n, secrets);
       event = { kind: 'TOKEN_CREATED', tokenHash, authState: n.authState, source: 'notification', ...user };
       lookup = { authState: n.authState, tokenHash };
       break;
     }
     case 'TOKEN_CANCELED': {
-      const tokenHash = await secrets.tokenHash(n.accessToken);
+      const tokenHash = await tokenHashOf(row, n, secrets);
       event = { kind: 'TOKEN_CANCELED', tokenHash, reason: n.reason };
       lookup = { tokenHash };
       break;

@@ -50,7 +50,6 @@ export interface ProcessorDeps {
 }
 
 // Still reachable where it was published before (authnotify/receiver); issue 12 decides what stays public.
-export { redeemCode };
 
 export const defaultBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 600_000);
 

@@ -3,7 +3,7 @@
  * an HMAC key for token lookups and an AES-256-GCM key for sealing data at rest (raw notification bodies
  * carry the access token). HKDF-SHA256 keeps the two independent. Web-standard crypto only.
  */
-import { decodeBase64Strict, utf8 } from '../protocol/bytes.js';
+import { decodeBase64Strict, toHex, utf8 } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { Store } from '../store/types.js';
@@ -116,12 +116,9 @@ export async function createSecrets(secret: string | Uint8Array): Promise<Secret
   ]);
   return {
     async tokenHash(token) {
-      const mac = new Uint8Array(
-        await crypto.subtle.sign('HMAC', hmac, utf8(token) as Uint8Array<ArrayBuffer>),
+      return toHex(
+        new Uint8Array(await crypto.subtle.sign('HMAC', hmac, utf8(token) as Uint8Array<ArrayBuffer>)),
       );
-      let hex = '';
-      for (const b of mac) hex += b.toString(16).padStart(2, '0');
-      return hex;
     },
     async seal(plaintext) {
       const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -172,9 +169,7 @@ export async function secretKeyCheck(secret: string | Uint8Array): Promise<strin
   const mac = new Uint8Array(
     await crypto.subtle.sign('HMAC', key, utf8('authnotify secret key check') as Uint8Array<ArrayBuffer>),
   );
-  let hex = 'v1:';
-  for (const b of mac) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return `v1:${toHex(mac)}`;
 }
 
 /**

@@ -3,20 +3,25 @@
  * hashes; userLoginId is masked; notification bodies are shown with their tokens masked.
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
-import { AUTHORIZATION_STATUSES } from '../authorization/types.js';
 import type { Flow } from '../flow/flow.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { Metrics } from '../http/metrics.js';
-import { buildOpenApi, commonOperations, notifyOperation, type Operation } from '../http/openapi-doc.js';
 import { securityHeaders } from '../http/security-headers.js';
-import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { type Logger, silentLogger } from '../protocol/logger.js';
 import { toAuthorizationView } from '../receiver/handlers.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
-import { INBOX_STATUSES, type InboxRecord } from '../store/types.js';
+import { adminGate } from './admin-auth.js';
+import { serviceOpenApi } from './api-openapi.js';
+import {
+  AuthorizationsQuery,
+  errorBody,
+  NotificationsQuery,
+  parseQuery,
+  StartAuthorizationBody,
+} from './api-schemas.js';
+import { isoTimes, notificationSummary } from './api-views.js';
 import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
@@ -40,65 +45,6 @@ export interface ApiOptions {
   trustedProxies?: readonly string[];
   /** Failed admin authentications are logged here (the source, never the token). */
   logger?: Logger;
-}
-
-export const StartAuthorizationBody = z
-  .object({
-    merchantUserId: z.string().min(1).max(64),
-    customerBelongsTo: z.string().min(1).max(64).optional(),
-    scopes: z.array(z.string().min(1).max(64)).min(1).max(4),
-    terminalType: z.enum(['WEB', 'WAP', 'APP', 'MINI_APP']),
-    osType: z.enum(['IOS', 'ANDROID']).optional(),
-    redirectUrl: z.url().max(1024).optional(),
-  })
-  .strict();
-
-function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
-
-const Limit = z.coerce.number().int().min(1).max(200).default(50);
-export const NotificationsQuery = z.object({
-  status: z.enum(INBOX_STATUSES as [string, ...string[]]).optional(),
-  type: z.string().max(64).optional(),
-  limit: Limit,
-  cursor: z.string().max(200).optional(),
-});
-export const AuthorizationsQuery = z.object({
-  status: z.enum(AUTHORIZATION_STATUSES as [string, ...string[]]).optional(),
-  authState: z.string().max(256).optional(),
-  accessToken: z.string().max(128).optional(),
-  limit: Limit,
-  cursor: z.string().max(200).optional(),
-});
-
-function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new AuthNotifyError(
-      'PARAM_ILLEGAL',
-      `query parameter ${first?.path.join('.') ?? '?'}: ${first?.message ?? 'invalid'}`,
-      { status: 400 },
-    );
-  }
-  return parsed.data;
-}
-
-function notificationSummary(row: InboxRecord) {
-  return {
-    id: row.id,
-    eventKey: row.eventKey.replace(/^(TOKEN_(?:CREATED|CANCELED)):([0-9a-f]{8})[0-9a-f]+$/, '$1:#$2…'),
-    type: row.type,
-    status: row.status,
-    duplicates: row.duplicates,
-    attempts: row.attempts,
-    outcome: row.outcome,
-    authorizationId: row.authorizationId,
-    receivedAt: new Date(row.receivedAt).toISOString(),
-    errors:
-      row.violations ?? (row.lastError ? [{ path: '', rule: 'processing', message: row.lastError }] : []),
-  };
 }
 
 export function createApi(options: ApiOptions): Hono {
@@ -151,45 +97,34 @@ export function createApi(options: ApiOptions): Hono {
     }
   });
 
-  const limiter = options.limiter ?? new RejectionLimiter();
+  const gate = adminGate(adminToken, options.limiter ?? new RejectionLimiter(), logger);
   mountDashboard(app, {
     receiver,
-    adminToken,
-    limiter,
+    gate,
     rejections: options.rejections ?? new RecentRejections(),
     clientOf,
     logger,
   });
   app.use('/api/v1/*', async (c, next) => {
-    const source = clientOf(c).address;
-    const wait = limiter.retryAfter(source);
-    if (wait > 0) {
+    const header = c.req.header('authorization') ?? '';
+    const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
+    const verdict = gate.check(clientOf(c).address, token, { path: c.req.path, via: 'admin API' });
+    if (verdict.ok) return next();
+    if (verdict.retryAfter > 0) {
       return c.json(
         errorBody(
           'TOO_MANY_REQUESTS',
-          `too many failed authentications from this source; retry in ${wait} s`,
+          `too many failed authentications from this source; retry in ${verdict.retryAfter} s`,
         ),
         429,
-        { 'Retry-After': String(wait) },
+        { 'Retry-After': String(verdict.retryAfter) },
       );
     }
-    const header = c.req.header('authorization') ?? '';
-    const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
-    if (!timingSafeEqualString(token, adminToken)) {
-      limiter.reject(source);
-      logger.warn(
-        { source, path: c.req.path, credentials: header === '' ? 'none' : 'wrong' },
-        'admin API authentication failed',
-      );
-      return c.json(
-        errorBody('UNAUTHORIZED', 'a valid admin token is required: Authorization: Bearer <token>'),
-        401,
-        {
-          'WWW-Authenticate': 'Bearer realm="authnotify"',
-        },
-      );
-    }
-    await next();
+    return c.json(
+      errorBody('UNAUTHORIZED', 'a valid admin token is required: Authorization: Bearer <token>'),
+      401,
+      { 'WWW-Authenticate': 'Bearer realm="authnotify"' },
+    );
   });
 
   app.get('/api/v1/notifications', async (c) => {
@@ -290,148 +225,4 @@ export function createApi(options: ApiOptions): Hono {
   });
 
   return app;
-}
-
-function isoTimes<T extends { createdAt: number; updatedAt: number }>(view: T) {
-  return {
-    ...view,
-    createdAt: new Date(view.createdAt).toISOString(),
-    updatedAt: new Date(view.updatedAt).toISOString(),
-  };
-}
-
-/** Every route of the service API, described from the schemas that validate it. */
-export function serviceOperations(notifyPath: string, returnPath: string): Operation[] {
-  const auth = true;
-  const errors = {
-    '400': 'Invalid parameter (PARAM_ILLEGAL)',
-    '401': 'Missing or wrong admin token',
-    '429': 'Too many failed authentications from this source',
-  };
-  return [
-    notifyOperation(notifyPath),
-    {
-      method: 'get',
-      path: '/healthz',
-      tag: 'health',
-      summary: 'The process is up',
-      responses: { '200': 'ok' },
-    },
-    {
-      method: 'get',
-      path: '/readyz',
-      tag: 'health',
-      summary: 'The store is reachable and migrated',
-      responses: { '200': 'ready', '503': 'not ready, with the reason' },
-    },
-    ...commonOperations(),
-    {
-      method: 'get',
-      path: '/api/v1/notifications',
-      tag: 'admin',
-      auth,
-      query: NotificationsQuery,
-      summary: 'Stored notifications, newest first',
-      responses: { '200': '{items, nextCursor}', ...errors },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/notifications/{id}',
-      tag: 'admin',
-      auth,
-      summary: 'One notification with its body (tokens masked)',
-      responses: { '200': 'the notification', '404': 'no such notification', ...errors },
-    },
-    {
-      method: 'post',
-      path: '/api/v1/notifications/{id}/reprocess',
-      tag: 'admin',
-      auth,
-      summary: 'Queue a QUARANTINED or FAILED notification again',
-      responses: {
-        '202': 'queued',
-        '404': 'no such notification',
-        '409': 'not reprocessable, with the reason',
-        ...errors,
-      },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/authorizations',
-      tag: 'admin',
-      auth,
-      query: AuthorizationsQuery,
-      summary: 'Authorizations (tokens never returned)',
-      responses: { '200': '{items, nextCursor}', ...errors },
-    },
-    {
-      method: 'post',
-      path: '/api/v1/authorizations',
-      tag: 'flow',
-      auth,
-      body: StartAuthorizationBody,
-      summary: 'Start an authorization: consult, returns normalUrl',
-      responses: {
-        '201': '{id, authState, normalUrl, schemeUrl, applinkUrl}',
-        '501': 'flow not configured',
-        '502': 'Alipay failed (ALIPAY_FAILED with resultCode)',
-        '503': 'Alipay unknown (ALIPAY_UNKNOWN)',
-        ...errors,
-      },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/authorizations/{id}',
-      tag: 'admin',
-      auth,
-      summary: 'One authorization with its timeline',
-      responses: { '200': 'the authorization', '404': 'no such authorization', ...errors },
-    },
-    {
-      method: 'post',
-      path: '/api/v1/authorizations/{id}/revoke',
-      tag: 'flow',
-      auth,
-      summary: 'Revoke at Alipay, then record REVOKED',
-      responses: {
-        '200': 'the authorization',
-        '404': 'no such authorization',
-        '409': 'nothing to revoke',
-        ...errors,
-      },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/authorizations/{id}/access-token',
-      tag: 'flow',
-      auth,
-      summary: 'A usable access token (refreshed first when due)',
-      responses: {
-        '200': '{accessToken, expiresAt}',
-        '404': 'no such authorization',
-        '409': 'not ACTIVE',
-        ...errors,
-      },
-    },
-    {
-      method: 'get',
-      path: returnPath,
-      tag: 'flow',
-      summary: 'The wallet redirect landing: redeems the authCode once',
-      responses: {
-        '303': 'to the redirectUrl given at start',
-        '200': 'the authorization, when no redirectUrl was given',
-        '400': 'unknown or forged authState',
-        '502': 'Alipay answer not trusted or failed',
-      },
-    },
-  ];
-}
-
-export function serviceOpenApi(notifyPath: string, returnPath: string): Record<string, unknown> {
-  return buildOpenApi(
-    'authnotify service',
-    'Receives Alipay notifyAuthorization, runs the authorization flow, and exposes an admin API.',
-    serviceOperations(notifyPath, returnPath),
-  );
 }

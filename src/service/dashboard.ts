@@ -16,8 +16,8 @@ import { toAuthorizationView } from '../receiver/handlers.js';
 import type { ReceiverObserver } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
+import type { AdminGate } from './admin-auth.js';
 import type { ClientAddress } from './client-address.js';
-import type { RejectionLimiter } from './rate-limit.js';
 
 const COOKIE = 'authnotify_session';
 const SESSION_MS = 8 * 3_600_000;
@@ -54,8 +54,7 @@ export function mountDashboard(
   app: Hono,
   options: {
     receiver: Receiver;
-    adminToken: string;
-    limiter: RejectionLimiter;
+    gate: AdminGate;
     rejections: RecentRejections;
     clientOf: (c: Context) => ClientAddress;
     logger: Logger;
@@ -96,14 +95,17 @@ export function mountDashboard(
   app.post('/dashboard/login', async (c) => {
     const client = options.clientOf(c);
     const source = client.address;
-    const wait = options.limiter.retryAfter(source);
-    if (wait > 0)
-      return render(c, 'Sign in', `<h1>Too many attempts</h1><p>Try again in ${wait} s.</p>`, 429);
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token : '';
-    if (!timingSafeEqualString(token, options.adminToken)) {
-      options.limiter.reject(source);
-      options.logger.warn({ source, path: c.req.path }, 'dashboard sign-in failed');
+    const verdict = options.gate.check(source, token, { path: c.req.path, via: 'dashboard sign-in' });
+    if (!verdict.ok && verdict.retryAfter > 0)
+      return render(
+        c,
+        'Sign in',
+        `<h1>Too many attempts</h1><p>Try again in ${verdict.retryAfter} s.</p>`,
+        429,
+      );
+    if (!verdict.ok) {
       return render(
         c,
         'Sign in',
