@@ -12,6 +12,7 @@ import type {
   LifecycleLookup,
   TokenColumns,
 } from '../authorization/types.js';
+import { type AuthorizationView, toAuthorizationView } from '../authorization/view.js';
 import type { AlipayClient } from '../client/client.js';
 import { fromBase64, toBase64 } from '../protocol/bytes.js';
 import type { Clock } from '../protocol/clock.js';
@@ -19,7 +20,6 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import type { Logger } from '../protocol/logger.js';
 import { maskLoginId } from '../protocol/mask.js';
-import { type AuthorizationView, toAuthorizationView } from '../receiver/handlers.js';
 import { redeemCode } from '../receiver/lifecycle-step.js';
 import type { ApplyTokenPort } from '../receiver/ports.js';
 import type { Secrets } from '../receiver/secrets.js';

@@ -3,6 +3,7 @@
  * within one millisecond, so timelines and keyset pages order the way events happened.
  */
 import { toHex } from './bytes.js';
+
 let lastMs = 0;
 let counter = 0;
 // Random bytes are drawn 4 KiB at a time: one getRandomValues call per 256 ids, not one per id.

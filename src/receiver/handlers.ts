@@ -3,38 +3,8 @@
  * `receiver.on('TOKEN_CANCELED', async (event) => …)` sees a `TokenCanceled`; `on('*', …)` sees them all.
  */
 
-import type { AuthorizationRecord, AuthorizationStatus } from '../authorization/types.js';
-import { maskToken } from '../protocol/mask.js';
+import type { AuthorizationView } from '../authorization/view.js';
 import type { NotificationOf, NotifyType } from '../protocol/notification.js';
-
-/** An authorization as handlers and the API see it: no token, no hash, login id already masked. */
-export interface AuthorizationView {
-  id: string;
-  status: AuthorizationStatus;
-  authState: string | null;
-  userId: string | null;
-  userLoginId: string | null;
-  authClientId: string | null;
-  merchantUserId: string | null;
-  reason: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export function toAuthorizationView(a: AuthorizationRecord): AuthorizationView {
-  return {
-    id: a.id,
-    status: a.status,
-    authState: a.authState,
-    userId: a.userId,
-    userLoginId: a.userLoginIdMasked,
-    authClientId: a.authClientId,
-    merchantUserId: a.merchantUserId,
-    reason: a.reason,
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt,
-  };
-}
 
 /** A notification handed to handlers; for a union of types it is a union discriminated by `type`. */
 export type NotificationEvent<T extends NotifyType = NotifyType> = T extends NotifyType
@@ -83,17 +53,4 @@ export class HandlerRegistry {
       for (const handler of this.#handlers.get(key) ?? []) await handler(event, context);
     }
   }
-}
-
-/** A short, token-free description of a notification for logs. */
-export function describeForLog(
-  type: string | null,
-  notification: Record<string, unknown> | undefined,
-): Record<string, unknown> {
-  if (!notification) return { type };
-  return {
-    type,
-    accessToken: maskToken(notification.accessToken as string | undefined),
-    authState: typeof notification.authState === 'string' ? notification.authState.slice(0, 12) : undefined,
-  };
 }

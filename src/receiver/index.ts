@@ -1,6 +1,31 @@
-export * from '../authorization/lifecycle.js';
-export * from './handlers.js';
-export * from './ports.js';
-export * from './processor.js';
-export * from './receiver.js';
-export * from './secrets.js';
+/**
+ * `authnotify/receiver` — the embedded receiver: `createReceiver` verifies, stores and acknowledges
+ * notifications and runs typed handlers after the ack; the lifecycle it applies, and its ports.
+ */
+export { canTransition, decideLifecycle, Outcome, TERMINAL_STATUSES } from '../authorization/lifecycle.js';
+export type {
+  AuthorizationPatch,
+  AuthorizationRecord,
+  AuthorizationStatus,
+  ConsultRecord,
+  LifecycleContext,
+  LifecycleDecision,
+  LifecycleEvent,
+  LifecycleLookup,
+  LifecycleSnapshot,
+  TokenColumns,
+  TombstoneRecord,
+} from '../authorization/types.js';
+export { type AuthorizationView, toAuthorizationView } from '../authorization/view.js';
+export { type LogFields, type Logger, silentLogger } from '../protocol/logger.js';
+export type { HandlerContext, NotificationEvent, NotificationHandler } from './handlers.js';
+export type { ApplyTokenPort, ReceiverObserver } from './ports.js';
+export { defaultBackoff, type ProcessorOptions } from './processor.js';
+export {
+  createReceiver,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_NOTIFY_PATH,
+  type Receiver,
+  type ReceiverOptions,
+} from './receiver.js';
+export { bindSecretKey, createSecrets, type Secrets } from './secrets.js';

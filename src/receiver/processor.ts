@@ -4,12 +4,14 @@
  * FAILED. Rows are leased; a crashed worker's lease expires and another worker (or the restarted one)
  * takes the row again. Batching keeps the store's commits (each an fsync) per batch, not per row.
  */
+
+import { toAuthorizationView } from '../authorization/view.js';
 import type { Clock } from '../protocol/clock.js';
 import type { Logger } from '../protocol/logger.js';
 import { type Notification, parseNotification } from '../protocol/notification.js';
 import type { ApplyEventResult, InboxFinish, InboxRecord, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/types.js';
-import { type HandlerRegistry, type NotificationEvent, toAuthorizationView } from './handlers.js';
+import type { HandlerRegistry, NotificationEvent } from './handlers.js';
 import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 import type { Secrets } from './secrets.js';

@@ -3,13 +3,13 @@
  * hashes; userLoginId is masked; notification bodies are shown with their tokens masked.
  */
 import { Hono } from 'hono';
+import { toAuthorizationView } from '../authorization/view.js';
 import type { Flow } from '../flow/flow.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { Metrics } from '../http/metrics.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { type Logger, silentLogger } from '../protocol/logger.js';
-import { toAuthorizationView } from '../receiver/handlers.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { adminGate } from './admin-auth.js';

@@ -218,7 +218,7 @@ export interface OutboxFilter {
 }
 
 export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: 'sqlite' | 'postgres' | 'memory';
   /** Applies pending migrations; returns the versions applied now. */
   migrate(now: number): Promise<number[]>;
   /** The highest applied migration version (0 before any). */

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
+import { inboxRow, runStoreContract } from '../../src/testing/store-contract.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
-import { inboxRow, runStoreContract } from './contract.js';
 
 const schema = freshSchema();
 runStoreContract(

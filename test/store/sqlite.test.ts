@@ -8,7 +8,7 @@ import {
   createThreadedSqliteStore,
   ThreadedSqliteStore,
 } from '../../src/store/sqlite-thread/thread-store.js';
-import { inboxRow, runStoreContract } from './contract.js';
+import { inboxRow, runStoreContract } from '../../src/testing/store-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authnotify-sqlite-'));
 runStoreContract(

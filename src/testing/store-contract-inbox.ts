@@ -1,0 +1,198 @@
+/** The store contract for the inbox: durable inserts, dedupe, leases, retries, quarantine, pages. */
+import { beforeEach, expect, it } from 'vitest';
+import type { Store } from '../store/types.js';
+import { drainAll, inboxRow, uid } from './store-contract-fixtures.js';
+
+export function inboxContract(current: () => Store): void {
+  let store: Store;
+  beforeEach(() => {
+    store = current();
+  });
+
+  it('stores a notification once and counts duplicates of its event key', async () => {
+    const row = inboxRow();
+    expect(await store.insertInbox(row)).toEqual({ outcome: 'inserted', id: row.id, duplicates: 0 });
+    const again = await store.insertInbox({ ...row, id: uid('other'), receivedAt: 5000 });
+    expect(again).toEqual({ outcome: 'duplicate', id: row.id, duplicates: 1 });
+    expect(await store.hasData()).toBe(true);
+    const stored = await store.getInbox(row.id);
+    expect(stored).toMatchObject({
+      status: 'PENDING',
+      duplicates: 1,
+      lastDuplicateAt: 5000,
+      attempts: 0,
+      applied: false,
+    });
+    expect(Array.from(stored?.rawBody ?? [])).toEqual([0, 255, 1, 128, 10, 13]);
+    expect(stored?.headers.Signature).toBe('algorithm=RSA256,signature=x');
+  });
+
+  it('stores 300 concurrent distinct notifications and answers each', async () => {
+    const rows = Array.from({ length: 300 }, () => inboxRow({ receivedAt: 1500 }));
+    const results = await Promise.all(rows.map((r) => store.insertInbox(r)));
+    expect(results.every((r) => r.outcome === 'inserted')).toBe(true);
+    for (const r of rows.slice(0, 5)) expect(await store.getInbox(r.id)).toBeDefined();
+  });
+
+  it('stores copies of one notification sent at the same moment once, and counts the others', async () => {
+    const row = inboxRow({ receivedAt: 1600 });
+    const others = Array.from({ length: 20 }, () => inboxRow({ receivedAt: 1600 }));
+    const copies = Array.from({ length: 4 }, () => ({ ...row, id: uid('copy') }));
+    const results = await Promise.all([row, ...others, ...copies].map((r) => store.insertInbox(r)));
+    const mine = [results[0], ...results.slice(21)];
+    expect(mine.filter((r) => r?.outcome === 'inserted')).toHaveLength(1);
+    expect(new Set(mine.map((r) => r?.id))).toEqual(new Set([row.id]));
+    expect([...mine.map((r) => r?.duplicates)].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(results.slice(1, 21).map((r) => r.outcome)).toEqual(others.map(() => 'inserted'));
+    expect((await store.getInbox(row.id))?.duplicates).toBe(4);
+  });
+
+  it('leases due rows to one worker, and again after the lease expires', async () => {
+    // Fresh time range far in the future so earlier tests' rows are due too; drain them first.
+    const T = 10_000_000;
+    await drainAll(store, T);
+    const due = inboxRow({ receivedAt: T });
+    const later = inboxRow({ receivedAt: T + 60_000 });
+    await store.insertInbox(due);
+    await store.insertInbox(later);
+    const a = await store.claimInbox({ now: T + 1, limit: 10, leaseMs: 30_000, owner: 'A' });
+    expect(a.map((r) => r.id)).toEqual([due.id]);
+    expect(a[0]).toMatchObject({ status: 'PROCESSING', attempts: 1, leaseOwner: 'A' });
+    expect(await store.claimInbox({ now: T + 2, limit: 10, leaseMs: 30_000, owner: 'B' })).toEqual([]);
+    expect(await store.finishInbox(due.id, 'B', { status: 'PROCESSED', now: T + 3 })).toBe(false);
+    const b = await store.claimInbox({ now: T + 40_000, limit: 10, leaseMs: 30_000, owner: 'B' });
+    expect(b.map((r) => r.id)).toEqual([due.id]);
+    expect(b[0]?.attempts).toBe(2);
+    expect(await store.finishInbox(due.id, 'A', { status: 'PROCESSED', now: T + 40_001 })).toBe(false);
+    expect(await store.finishInbox(due.id, 'B', { status: 'PROCESSED', now: T + 40_002 })).toBe(true);
+    expect(await store.getInbox(due.id)).toMatchObject({
+      status: 'PROCESSED',
+      processedAt: T + 40_002,
+      leaseOwner: null,
+    });
+    const c = await store.claimInbox({ now: T + 60_000, limit: 10, leaseMs: 30_000, owner: 'C' });
+    expect(c.map((r) => r.id)).toEqual([later.id]);
+  });
+
+  it('renews only the leases the owner still holds, and a renewed row is not claimed by others', async () => {
+    const T = 15_000_000;
+    await drainAll(store, T);
+    const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T })];
+    for (const r of rows) await store.insertInbox(r);
+    const ids = rows.map((r) => r.id);
+    await store.claimInbox({ now: T, limit: 10, leaseMs: 1000, owner: 'A' });
+    expect(await store.renewInboxLeases(ids, 'B', T + 9000)).toEqual([]); // not B's
+    expect([...(await store.renewInboxLeases(ids, 'A', T + 9000))].sort()).toEqual([...ids].sort());
+    // past the first lease, before the renewed one: nobody else gets them
+    expect(await store.claimInbox({ now: T + 5000, limit: 10, leaseMs: 1000, owner: 'B' })).toEqual([]);
+    expect(await store.finishInbox(ids[0] as string, 'A', { status: 'PROCESSED', now: T + 5001 })).toBe(true);
+    // finished rows are no longer leased, so only the other is renewed
+    expect(await store.renewInboxLeases(ids, 'A', T + 20_000)).toEqual([ids[1]]);
+    expect(await store.renewInboxLeases([], 'A', T + 20_000)).toEqual([]);
+  });
+
+  it('never leases one row to two concurrent claimers', async () => {
+    const T = 20_000_000;
+    await drainAll(store, T);
+    const rows = Array.from({ length: 60 }, () => inboxRow({ receivedAt: T }));
+    await Promise.all(rows.map((r) => store.insertInbox(r)));
+    const claims = await Promise.all(
+      ['w1', 'w2', 'w3', 'w4'].map((owner) =>
+        store.claimInbox({ now: T + 1, limit: 25, leaseMs: 60_000, owner }),
+      ),
+    );
+    const ids = claims.flat().map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(60);
+  });
+
+  it('schedules a retry and fails for good when told to', async () => {
+    const T = 30_000_000;
+    await drainAll(store, T);
+    const row = inboxRow({ receivedAt: T });
+    await store.insertInbox(row);
+    await store.claimInbox({ now: T, limit: 1, leaseMs: 1000, owner: 'A' });
+    expect(
+      await store.finishInbox(row.id, 'A', {
+        status: 'PENDING',
+        now: T + 1,
+        nextAttemptAt: T + 5000,
+        error: 'boom',
+      }),
+    ).toBe(true);
+    expect(await store.claimInbox({ now: T + 4999, limit: 5, leaseMs: 1000, owner: 'A' })).toEqual([]);
+    const [again] = await store.claimInbox({ now: T + 5000, limit: 5, leaseMs: 1000, owner: 'A' });
+    expect(again).toMatchObject({ id: row.id, attempts: 2, lastError: 'boom' });
+    await store.finishInbox(row.id, 'A', { status: 'FAILED', now: T + 5001, error: 'gave up' });
+    expect(await store.getInbox(row.id)).toMatchObject({ status: 'FAILED', lastError: 'gave up' });
+    const requeued = await store.requeueInbox(row.id, T + 6000);
+    expect(requeued).toMatchObject({ status: 'PENDING', attempts: 0, nextAttemptAt: T + 6000 });
+    expect(await store.requeueInbox(row.id, T + 6001)).toBeUndefined();
+  });
+
+  it('keeps quarantined rows out of the queue until reclassified', async () => {
+    const T = 40_000_000;
+    await drainAll(store, T);
+    const row = inboxRow({
+      status: 'QUARANTINED',
+      eventKey: `QUARANTINED:${uid('h')}`,
+      type: 'TOKEN_REFRESHED',
+      violations: [{ path: 'authorizationNotifyType', rule: 'enum', message: 'x' }],
+      receivedAt: T,
+    });
+    await store.insertInbox(row);
+    expect(await store.claimInbox({ now: T + 1, limit: 5, leaseMs: 1000, owner: 'A' })).toEqual([]);
+    const stored = await store.getInbox(row.id);
+    expect(stored?.violations).toEqual([{ path: 'authorizationNotifyType', rule: 'enum', message: 'x' }]);
+    const key = `TOKEN_CANCELED:${uid('t')}`;
+    const requeued = await store.requeueInbox(row.id, T + 2, {
+      eventKey: key,
+      type: 'TOKEN_CANCELED',
+      violations: null,
+    });
+    expect(requeued).toMatchObject({
+      status: 'PENDING',
+      eventKey: key,
+      type: 'TOKEN_CANCELED',
+      violations: null,
+    });
+    expect(
+      (await store.claimInbox({ now: T + 3, limit: 5, leaseMs: 1000, owner: 'A' })).map((r) => r.id),
+    ).toEqual([row.id]);
+  });
+
+  it('lists the inbox newest first with filters and a cursor', async () => {
+    const T = 50_000_000;
+    const type = `PAGE_${uid('t')}`;
+    const rows = Array.from({ length: 5 }, (_, i) => inboxRow({ type, receivedAt: T + i }));
+    for (const r of rows) await store.insertInbox(r);
+    const first = await store.listInbox({ type, limit: 2 });
+    expect(first.items.map((r) => r.id)).toEqual([rows[4]?.id, rows[3]?.id]);
+    const second = await store.listInbox({ type, limit: 2, cursor: first.nextCursor ?? undefined });
+    expect(second.items.map((r) => r.id)).toEqual([rows[2]?.id, rows[1]?.id]);
+    const third = await store.listInbox({ type, limit: 2, cursor: second.nextCursor ?? undefined });
+    expect(third.items.map((r) => r.id)).toEqual([rows[0]?.id]);
+    expect(third.nextCursor).toBeNull();
+    expect((await store.listInbox({ type, status: 'QUARANTINED', limit: 10 })).items).toEqual([]);
+    await expect(store.listInbox({ limit: 1, cursor: 'garbage' })).rejects.toMatchObject({
+      code: 'PARAM_ILLEGAL',
+    });
+    const counts = await store.countInbox();
+    expect(
+      counts.PENDING + counts.PROCESSED + counts.FAILED + counts.QUARANTINED + counts.PROCESSING,
+    ).toBeGreaterThan(300);
+  });
+
+  it('finishes many leased rows in one call and reports lost leases', async () => {
+    const T = 60_000_000;
+    await drainAll(store, T);
+    const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T })];
+    for (const r of rows) await store.insertInbox(r);
+    await store.claimInbox({ now: T, limit: 10, leaseMs: 1000, owner: 'A' });
+    const done = await store.finishInboxMany([
+      { id: rows[0]?.id as string, owner: 'A', finish: { status: 'PROCESSED', now: T + 1 } },
+      { id: rows[1]?.id as string, owner: 'B', finish: { status: 'PROCESSED', now: T + 1 } },
+    ]);
+    expect(done).toEqual([true, false]);
+  });
+}

@@ -1,0 +1,195 @@
+/** The store contract for the lifecycle: events decided on the rows they read, atomically, and code claims. */
+import { beforeEach, expect, it } from 'vitest';
+import type { Store } from '../store/types.js';
+import { authorization, ctx, inboxRow, uid } from './store-contract-fixtures.js';
+
+export function lifecycleContract(current: () => Store): void {
+  let store: Store;
+  beforeEach(() => {
+    store = current();
+  });
+
+  it('decides a lifecycle event on the rows it reads and records the timeline, in one transaction', async () => {
+    const a = authorization();
+    await store.saveConsult(
+      {
+        authState: a.authState as string,
+        authorizationId: a.id,
+        merchantReference: 'order-1',
+        createdAt: 1000,
+        expiresAt: null,
+      },
+      a,
+    );
+    const result = await store.applyEvent(
+      { lookup: { authState: a.authState as string }, timelineId: uid('ev'), now: 2000 },
+      {
+        kind: 'AUTHCODE_CREATED',
+        authCode: 'code-1',
+        authState: a.authState as string,
+        source: 'redirect',
+      },
+      ctx(2000),
+    );
+    expect(result).toMatchObject({ decision: { outcome: 'APPLIED' }, alreadyApplied: false });
+    expect(result.authorization).toMatchObject({
+      id: a.id,
+      status: 'CODE_RECEIVED',
+      authCode: 'code-1',
+      updatedAt: 2000,
+      version: 1,
+    });
+    const timeline = await store.timeline(a.id);
+    expect(timeline).toMatchObject([
+      { kind: 'consult', from: null, to: 'PENDING', at: 1000 },
+      { kind: 'authcode.redirect', from: 'PENDING', to: 'CODE_RECEIVED', at: 2000 },
+    ]);
+    // the same event again reads the new row and changes nothing
+    const again = await store.applyEvent(
+      {
+        lookup: { authState: a.authState as string, authCode: 'code-1' },
+        timelineId: uid('ev'),
+        now: 3000,
+      },
+      {
+        kind: 'AUTHCODE_CREATED',
+        authCode: 'code-1',
+        authState: a.authState as string,
+        source: 'notification',
+      },
+      ctx(3000),
+    );
+    expect(again.decision.outcome).toBe('NO_CHANGE');
+    expect((await store.getAuthorization(a.id))?.version).toBe(1);
+  });
+
+  it('lets exactly one of many concurrent callers claim an authCode, and gives it back on release', async () => {
+    const code = uid('code');
+    const a = authorization({ status: 'CODE_RECEIVED', authCode: code });
+    await store.saveConsult(
+      {
+        authState: a.authState as string,
+        authorizationId: a.id,
+        merchantReference: null,
+        createdAt: 1,
+        expiresAt: null,
+      },
+      a,
+    );
+    const claims = await Promise.all(Array.from({ length: 12 }, () => store.claimCodeRedemption(code, 5000)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await store.getAuthorization(a.id))?.codeRedeemedAt).toBe(5000);
+    await store.releaseCodeRedemption(code);
+    expect(await store.claimCodeRedemption(code, 6000)).toBe(true);
+    expect(await store.claimCodeRedemption('no-such-code', 6000)).toBe(false);
+  });
+
+  it('lists ACTIVE authorizations whose token expires soon, soonest first', async () => {
+    const soon = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_000_000_001 });
+    const sooner = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_000_000_000 });
+    const later = authorization({ status: 'ACTIVE', accessTokenExpiresAt: 9_900_000_000 });
+    for (const x of [soon, sooner, later]) {
+      const consult = { authorizationId: x.id, merchantReference: null, createdAt: 1, expiresAt: null };
+      await store.saveConsult({ ...consult, authState: x.authState as string }, x);
+    }
+    const ids = (await store.listExpiring(9_500_000_000, 10)).map((x) => x.id);
+    expect(ids.indexOf(sooner.id)).toBeLessThan(ids.indexOf(soon.id));
+    expect(ids).not.toContain(later.id);
+  });
+
+  it('marks an inbox row applied in the same transaction and never decides it twice', async () => {
+    const row = inboxRow();
+    await store.insertInbox(row);
+    const tokenHash = uid('hash');
+    const apply = () =>
+      store.applyEvent(
+        { lookup: { tokenHash }, inbox: { id: row.id, owner: 'A' }, timelineId: uid('ev'), now: 7000 },
+        { kind: 'TOKEN_CANCELED', tokenHash, reason: 'user left' },
+        { ...ctx(7000), inboxId: row.id },
+      );
+    expect(await apply()).toMatchObject({ alreadyApplied: false, decision: { outcome: 'TOMBSTONED' } });
+    // Decided again, the event would meet its own tombstone (NO_CHANGE): the stored outcome shows it was not.
+    const second = await apply();
+    expect(second).toMatchObject({ alreadyApplied: true, decision: { outcome: 'TOMBSTONED' } });
+    expect(await store.getInbox(row.id)).toMatchObject({ applied: true, outcome: 'TOMBSTONED' });
+    const seen = await store.applyEvent(
+      { lookup: { tokenHash }, timelineId: uid('ev'), now: 8000 },
+      { kind: 'TOKEN_CANCELED', tokenHash },
+      ctx(8000),
+    );
+    expect(seen.decision.outcome).toBe('NO_CHANGE');
+    // the tombstone keeps the wallet's reason for a TOKEN_CREATED that arrives late
+    const late = await store.applyEvent(
+      { lookup: { tokenHash }, timelineId: uid('ev'), now: 8500 },
+      { kind: 'TOKEN_CREATED', tokenHash, source: 'applyToken' },
+      ctx(8500),
+    );
+    expect(late.decision.outcome).toBe('BORN_CANCELED');
+    expect(late.authorization).toMatchObject({ status: 'CANCELED', reason: 'user left', tokenHash });
+  });
+
+  it('creates authorizations and finds them by status, state and token hash; a unique clash is a CONFLICT', async () => {
+    const hash = uid('th');
+    const authState = uid('st');
+    const id = uid('au');
+    const created = await store.applyEvent(
+      { lookup: { tokenHash: hash, authState }, timelineId: uid('ev'), now: 9000 },
+      { kind: 'TOKEN_CREATED', tokenHash: hash, authState, source: 'applyToken' },
+      { ...ctx(9000), newId: id },
+    );
+    expect(created.authorization).toMatchObject({ id, status: 'ACTIVE', tokenHash: hash, authState });
+    expect((await store.listAuthorizations({ tokenHash: hash, limit: 5 })).items.map((a) => a.id)).toEqual([
+      id,
+    ]);
+    expect((await store.listAuthorizations({ authState, limit: 5 })).items).toHaveLength(1);
+    const active = await store.listAuthorizations({ status: 'ACTIVE', limit: 100 });
+    expect(active.items.some((a) => a.id === id)).toBe(true);
+    // A lookup that misses the existing row makes the lifecycle create a second one with the same token
+    // hash: the store refuses it as a typed CONFLICT and writes nothing.
+    const clash = uid('au');
+    await expect(
+      store.applyEvent(
+        { lookup: {}, timelineId: uid('ev'), now: 9001 },
+        { kind: 'TOKEN_CREATED', tokenHash: hash, source: 'applyToken' },
+        { ...ctx(9001), newId: clash },
+      ),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await store.getAuthorization(clash)).toBeUndefined();
+  });
+
+  it('applies a batch of events in order in one transaction, and none of it if one fails', async () => {
+    const hash = uid('batch');
+    const id = uid('au');
+    const results = await store.applyEvents([
+      {
+        input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 100 },
+        event: { kind: 'TOKEN_CREATED', tokenHash: hash, source: 'applyToken' },
+        ctx: { ...ctx(100), newId: id },
+      },
+      {
+        // sees the first event's write
+        input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 101 },
+        event: { kind: 'TOKEN_CANCELED', tokenHash: hash, reason: 'user left' },
+        ctx: ctx(101),
+      },
+    ]);
+    expect(results.map((r) => r.authorization?.status)).toEqual(['ACTIVE', 'CANCELED']);
+    expect(results.map((r) => r.authorization?.id)).toEqual([id, id]);
+    const other = uid('au');
+    await expect(
+      store.applyEvents([
+        {
+          input: { lookup: { tokenHash: uid('batch2') }, timelineId: uid('ev'), now: 102 },
+          event: { kind: 'TOKEN_CREATED', tokenHash: uid('batch2'), source: 'applyToken' },
+          ctx: { ...ctx(102), newId: other },
+        },
+        {
+          input: { lookup: {}, inbox: { id: uid('missing'), owner: 'A' }, timelineId: uid('ev'), now: 103 },
+          event: { kind: 'TOKEN_CANCELED', tokenHash: uid('batch3') },
+          ctx: ctx(103),
+        },
+      ]),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await store.getAuthorization(other)).toBeUndefined();
+  });
+}
