@@ -173,3 +173,12 @@ describe('the source tree keeps the rules of DESIGN.md §3', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('the entries', () => {
+  it('publish from the root entry every name of authnotify/protocol and of authnotify/node', async () => {
+    const root = Object.keys(await import('../src/index.js'));
+    const protocol = Object.keys(await import('../src/protocol/index.js'));
+    const node = Object.keys(await import('../src/node/index.js'));
+    expect([...protocol, ...node].filter((name) => !root.includes(name))).toEqual([]);
+  });
+});
