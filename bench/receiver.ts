@@ -7,7 +7,15 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { sign } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -156,6 +164,23 @@ export function serveArgs(database: string): string[] {
   ];
 }
 
+/**
+ * CPU time of a process across all its threads, in microseconds: the sum of each thread's on-CPU time
+ * (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds). Undefined where /proc is not there.
+ */
+export function cpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    return ns / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Notifications at the end of the requests file kept for warm-ups. */
 const WARMUP_TAIL = 20_000;
 
@@ -167,6 +192,8 @@ interface Row {
   stored: number | undefined;
   /** Rows the processor finished (lifecycle applied) during the measured run, where the store says. */
   processed: number | undefined;
+  /** CPU time of the server process (all its threads) during the measured run, µs. */
+  cpu: number | undefined;
 }
 
 interface Counts {
@@ -207,13 +234,16 @@ export async function benchReceiver(
     const { child, url } = await start(command, args);
     // Warm-up (JIT, caches, pools) on the file's last notifications; the measured run starts at the first.
     const warm = await wrk(url, file, { seconds: warmup, offset: count - WARMUP_TAIL });
+    const cpuBefore = cpuUs(child.pid);
     const begin = Date.now();
     const result = await wrk(url, file, { seconds });
     const end = Date.now();
+    const cpuAfter = cpuUs(child.pid);
     await stop(child);
     const counts = await inspect({ begin, end });
     const warmAcked = warm.requests - warm.non2xx;
-    rows.push({ name, result, warmAcked, stored: counts?.stored, processed: counts?.processed });
+    const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+    rows.push({ name, result, warmAcked, stored: counts?.stored, processed: counts?.processed, cpu });
     if (result.requests > count)
       console.log(
         `  note: ${name} sent ${result.requests} requests, more than the ${count} distinct ones (some were duplicates)`,
@@ -256,11 +286,15 @@ export async function benchReceiver(
         '--public-key',
         readFileSync(join(ROOT, 'test/fixtures/keys/alipay-v1.public.txt'), 'utf8').trim(),
       ],
-      async () => {
+      async ({ begin, end }) => {
         const db = new Database(ceilingDb, { readonly: true });
-        const n = (db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
+        const n = db
+          .prepare(
+            'SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at BETWEEN ? AND ?) AS processed FROM inbox',
+          )
+          .get(begin, end) as Counts;
         db.close();
-        return { stored: n };
+        return n;
       },
     );
   } else console.log(`  ${ceiling} is absent; the ceiling row is skipped`);
@@ -310,12 +344,13 @@ export async function benchReceiver(
   }
 
   const naive = rows.find((r) => r.name.startsWith('hand-written'));
+  const top = rows.find((r) => r.name.startsWith('ceiling'));
   const floor = rows[0];
   console.log(
     `\n## receiver throughput (wrk -t1 -c50 -d${seconds}s after a ${warmup}s warm-up, distinct signed notifications, node ${process.version})`,
   );
   console.log(
-    `${'server'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'×hand'.padStart(6)} ${'×floor'.padStart(6)} ${'done/s'.padStart(7)}  stored/acked`,
+    `${'server'.padEnd(48)} ${'req/s'.padStart(8)} ${'×ceil'.padStart(6)} ${'CPU µs'.padStart(7)} ${'×ceil'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'×hand'.padStart(6)} ${'×floor'.padStart(6)} ${'done/s'.padStart(7)} ${'applied'.padStart(8)}  stored/acked`,
   );
   for (const r of rows) {
     const errors =
@@ -325,13 +360,19 @@ export async function benchReceiver(
       r.result.timeouts +
       r.result.connectErrors;
     const acked = r.warmAcked + r.result.requests - r.result.non2xx;
+    const windowAcked = r.result.requests - r.result.non2xx;
+    const perNotification = r.cpu === undefined || windowAcked === 0 ? undefined : r.cpu / windowAcked;
+    const topCpu = top?.cpu === undefined ? undefined : top.cpu / (top.result.requests - top.result.non2xx);
+    const fmt = (v: number | undefined, digits: number) => (v === undefined ? 'n/a' : v.toFixed(digits));
     const check =
       r.stored === undefined ? 'n/a' : `${r.stored}/${acked} ${r.stored >= acked ? 'ok' : 'MISSING ROWS'}`;
     console.log(
-      `${r.name.padEnd(48)} ${rps(r.result).toFixed(0).padStart(8)} ${(r.result.p50Us / 1000).toFixed(2).padStart(7)} ${(r.result.p99Us / 1000).toFixed(2).padStart(7)} ${String(errors).padStart(8)} ${(naive ? rps(r.result) / rps(naive.result) : Number.NaN).toFixed(2).padStart(6)} ${(floor ? rps(r.result) / rps(floor.result) : Number.NaN).toFixed(2).padStart(6)} ${(r.processed === undefined ? 'n/a' : (r.processed / (r.result.durationUs / 1e6)).toFixed(0)).padStart(7)}  ${check}`,
+      `${r.name.padEnd(48)} ${rps(r.result).toFixed(0).padStart(8)} ${fmt(top ? rps(r.result) / rps(top.result) : undefined, 2).padStart(6)} ${fmt(perNotification, 0).padStart(7)} ${fmt(perNotification !== undefined && topCpu !== undefined ? perNotification / topCpu : undefined, 2).padStart(6)} ${(r.result.p50Us / 1000).toFixed(2).padStart(7)} ${(r.result.p99Us / 1000).toFixed(2).padStart(7)} ${String(errors).padStart(8)} ${(naive ? rps(r.result) / rps(naive.result) : Number.NaN).toFixed(2).padStart(6)} ${(floor ? rps(r.result) / rps(floor.result) : Number.NaN).toFixed(2).padStart(6)} ${(r.processed === undefined ? 'n/a' : (r.processed / (r.result.durationUs / 1e6)).toFixed(0)).padStart(7)} ${fmt(r.processed === undefined || windowAcked === 0 ? undefined : (100 * r.processed) / windowAcked, 0).padStart(7)}%  ${check}`,
     );
   }
   console.log(
-    'done/s: inbox rows the processor finished (lifecycle applied) during the measured run, per second',
+    'CPU µs: CPU time of the server process, all threads, per notification acknowledged in the measured run;\n' +
+      'done/s and applied: inbox rows the processor finished (lifecycle applied) during the measured run, per\n' +
+      'second and as a share of the notifications acknowledged in it; ×ceil: against the ceiling row',
   );
 }
