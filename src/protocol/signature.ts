@@ -52,6 +52,9 @@ export type HeadersLike = Headers | Readonly<Record<string, string | readonly st
 export function readHeader(headers: HeadersLike, name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const lower = name.toLowerCase();
+  // Node's IncomingHttpHeaders have lowercase keys: one property read instead of a scan of every header.
+  const direct = (headers as Record<string, string | readonly string[] | undefined>)[lower];
+  if (direct !== undefined) return typeof direct === 'string' ? direct : direct.join(', ');
   for (const [key, value] of Object.entries(
     headers as Record<string, string | readonly string[] | undefined>,
   )) {

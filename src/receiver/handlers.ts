@@ -47,6 +47,14 @@ export class HandlerRegistry {
     return () => set.delete(h);
   }
 
+  /** True when some handler runs for notifications of `type` (its own or `'*'`). */
+  has(type: string | null): boolean {
+    return (
+      (this.#handlers.get('*')?.size ?? 0) > 0 ||
+      (type !== null && (this.#handlers.get(type as NotifyType)?.size ?? 0) > 0)
+    );
+  }
+
   /** Runs every handler for the event in registration order; the first failure stops the run. */
   async run(event: NotificationEvent, context: HandlerContext): Promise<void> {
     for (const key of [event.type, '*'] as const) {

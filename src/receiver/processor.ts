@@ -217,11 +217,9 @@ export class InboxProcessor {
     for (const row of rows) {
       try {
         const notification = await this.#notificationOf(row);
-        work.push({
-          row,
-          notification,
-          step: await lifecycleStep(this.#deps, this.owner, row, notification),
-        });
+        const step = await lifecycleStep(this.#deps, this.owner, row, notification);
+        if (this.#finishesWithLifecycle(notification)) step.finish = { owner: this.owner };
+        work.push({ row, notification, step });
       } catch (error) {
         work.push({ row, error });
       }
@@ -229,7 +227,17 @@ export class InboxProcessor {
     await this.#applyLifecycle(work);
     const finishes: { id: string; owner: string; finish: InboxFinish }[] = [];
     const outcomes: Outcome[] = [];
+    const pending: Work[] = [];
     for (const item of work) {
+      // Finished in the lifecycle's own transaction: nothing was left to run for it.
+      if (item.applied?.finished === undefined) pending.push(item);
+      else if (item.applied.finished) {
+        this.#warnUnknown(item);
+        observer.processed?.('processed', item.row.type);
+      } else
+        logger.warn({ inboxId: item.row.id }, 'lease lost before finishing; another worker owns the row now');
+    }
+    for (const item of pending) {
       const now = clock.now();
       try {
         await this.#afterApply(item);
@@ -259,6 +267,7 @@ export class InboxProcessor {
         }
       }
     }
+    if (finishes.length === 0) return;
     let finished: boolean[];
     try {
       finished = await store.finishInboxMany(finishes);
@@ -272,7 +281,7 @@ export class InboxProcessor {
           { inboxId: finishes[i]?.id },
           'lease lost before finishing; another worker owns the row now',
         );
-      observer.processed?.(outcomes[i] as Outcome, rows[i]?.type ?? null);
+      observer.processed?.(outcomes[i] as Outcome, pending[i]?.row.type ?? null);
     }
   }
 
@@ -330,16 +339,27 @@ export class InboxProcessor {
     }
   }
 
+  #warnUnknown(item: Work): void {
+    const { applied, notification: n, row } = item;
+    if (applied?.decision.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied) {
+      this.#deps.logger.warn(
+        { inboxId: row.id, type: n?.authorizationNotifyType },
+        'authState matches no consult: flagged, authCode not redeemed',
+      );
+    }
+  }
+
+  /** Nothing runs after this row's lifecycle (no handler, no code to redeem): finish it in the same transaction. */
+  #finishesWithLifecycle(n: Notification): boolean {
+    if (this.#deps.handlers.has(n.authorizationNotifyType)) return false;
+    return !(n.authorizationNotifyType === 'AUTHCODE_CREATED' && this.#deps.applyToken !== undefined);
+  }
+
   async #afterApply(item: Work): Promise<void> {
     if (item.error !== undefined) throw item.error;
     const { notification: n, applied, row } = item;
     if (!n || !applied) throw new Error('internal: row was neither applied nor failed');
-    if (applied.decision.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied) {
-      this.#deps.logger.warn(
-        { inboxId: row.id, type: n.authorizationNotifyType },
-        'authState matches no consult: flagged, authCode not redeemed',
-      );
-    }
+    this.#warnUnknown(item);
     if (
       n.authorizationNotifyType === 'AUTHCODE_CREATED' &&
       applied.authorization?.status === 'CODE_RECEIVED'

@@ -22,29 +22,27 @@ import {
   toTombstoneRecord,
 } from './rows.js';
 import { advanceParams, attemptParams, finishParams, SQL } from './statements.js';
-import type {
-  ApplyEventInput,
-  ApplyEventResult,
-  AttemptRecord,
-  InboxFinish,
-  LifecycleApplication,
-  OutboxNext,
-} from './types.js';
+import type { ApplyEventInput, ApplyEventResult, AttemptRecord, InboxFinish, OutboxNext } from './types.js';
 
 export type Query =
   | { mode: 'get'; sql: string; params: unknown[] }
+  | { mode: 'all'; sql: string; params: unknown[] }
   | { mode: 'run'; sql: string; params: unknown[] };
 
-/** What a driver answers: a row (or undefined) for `get`, the changed-row count for `run`. */
-export type Answer = Row | undefined | number;
+/** What a driver answers: a row (or undefined) for `get`, every row for `all`, the changed-row count for `run`. */
+export type Answer = Row | Row[] | undefined | number;
 
 export type Steps<T> = Generator<Query, T, Answer>;
 
-function* get(sql: string, ...params: unknown[]): Steps<Row | undefined> {
+export function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
+  return (yield { mode: 'all', sql, params }) as Row[];
+}
+
+export function* get(sql: string, ...params: unknown[]): Steps<Row | undefined> {
   return (yield { mode: 'get', sql, params }) as Row | undefined;
 }
 
-function* run(sql: string, ...params: unknown[]): Steps<number> {
+export function* run(sql: string, ...params: unknown[]): Steps<number> {
   return (yield { mode: 'run', sql, params }) as number;
 }
 
@@ -126,15 +124,6 @@ export function* applyEventSteps(
   }
   const authorization = yield* authorizationBy('id', authorizationId, false);
   return { decision, authorization, alreadyApplied: false };
-}
-
-export function* applyEventsSteps(
-  events: readonly LifecycleApplication[],
-  forUpdate: boolean,
-): Steps<ApplyEventResult[]> {
-  const results: ApplyEventResult[] = [];
-  for (const e of events) results.push(yield* applyEventSteps(e.input, e.event, e.ctx, forUpdate));
-  return results;
 }
 
 export function* finishManySteps(

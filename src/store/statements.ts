@@ -68,6 +68,16 @@ export const SQL = {
   countInbox: 'SELECT status, COUNT(*) AS n FROM inbox GROUP BY status',
   inboxApplied: 'SELECT applied, outcome, authorization_id FROM inbox WHERE id = ?',
   markApplied: 'UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, updated_at = ? WHERE id = ?',
+  /**
+   * Marks a row applied and finishes it PROCESSED in one statement (rows with nothing to run after the
+   * lifecycle; the caller checked, under the row's lock, that it still holds the lease). Parameters:
+   * outcome, authorization id, processed at, updated at, id.
+   */
+  applyAndFinishInbox: `UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, status = 'PROCESSED', lease_owner = NULL,
+      leased_until = NULL, next_attempt_at = NULL, last_error = NULL, processed_at = ?, updated_at = ? WHERE id = ?`,
+  /** Finishes a row PROCESSED whose lease the caller checked under the row's lock. Parameters: now, now, id. */
+  finishProcessed: `UPDATE inbox SET status = 'PROCESSED', lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL,
+      last_error = NULL, processed_at = ?, updated_at = ? WHERE id = ?`,
   insertAuthorization: `INSERT INTO authorizations (${AUTHORIZATION_COLUMNS.join(', ')})
     VALUES (${AUTHORIZATION_COLUMNS.map(() => '?').join(', ')})`,
   updateAuthorization: (columns: string[]) =>

@@ -114,6 +114,11 @@ export interface LifecycleApplication {
   input: ApplyEventInput;
   event: LifecycleEvent;
   ctx: LifecycleContext;
+  /**
+   * Also finish the inbox row PROCESSED in the same transaction, if `owner` still holds its lease (for
+   * rows with nothing left to run after their lifecycle). The result says whether it was finished.
+   */
+  finish?: { owner: string } | undefined;
 }
 
 export interface ApplyEventResult {
@@ -121,6 +126,8 @@ export interface ApplyEventResult {
   authorization: AuthorizationRecord | undefined;
   /** True when the inbox row had already been applied (the decision was not executed again). */
   alreadyApplied: boolean;
+  /** With `finish`: whether the row was finished PROCESSED in the same transaction (false: lease lost). */
+  finished?: boolean;
 }
 
 export interface TimelineEntry {

@@ -57,16 +57,37 @@ export class MemoryAuthorizations {
     this.#log.set(this.#rows, next.id, next);
   }
 
-  apply(input: ApplyEventInput, event: LifecycleEvent, ctx: LifecycleContext): ApplyEventResult {
+  apply(
+    input: ApplyEventInput,
+    event: LifecycleEvent,
+    ctx: LifecycleContext,
+    finish?: { owner: string },
+  ): ApplyEventResult {
     const inbox = input.inbox ? this.#inbox.get(input.inbox.id) : undefined;
     if (input.inbox && !inbox)
       throw new AuthNotifyError('NOT_FOUND', `inbox row ${input.inbox.id} does not exist`);
+    const finishable =
+      finish !== undefined && inbox?.leaseOwner === finish.owner && inbox.status === 'PROCESSING';
+    const done = finishable
+      ? {
+          status: 'PROCESSED' as const,
+          leaseOwner: null,
+          leasedUntil: null,
+          nextAttemptAt: null,
+          lastError: null,
+          processedAt: input.now,
+          updatedAt: input.now,
+        }
+      : {};
+    const finished = finish ? { finished: finishable } : {};
     if (inbox?.applied) {
       const authorization = this.by('id', inbox.authorizationId ?? undefined);
+      if (finishable) this.#log.set(this.#inbox, inbox.id, { ...inbox, ...done });
       return {
         decision: { outcome: inbox.outcome ?? '' },
         authorization: authorization && copy(authorization),
         alreadyApplied: true,
+        ...finished,
       };
     }
     const { lookup } = input;
@@ -107,10 +128,16 @@ export class MemoryAuthorizations {
         outcome: decision.outcome,
         authorizationId: authorizationId ?? null,
         updatedAt: input.now,
+        ...done,
       });
     }
     const authorization = this.by('id', authorizationId);
-    return { decision, authorization: authorization && copy(authorization), alreadyApplied: false };
+    return {
+      decision,
+      authorization: authorization && copy(authorization),
+      alreadyApplied: false,
+      ...finished,
+    };
   }
 
   claimCode(authCode: string, now: number): boolean {

@@ -210,7 +210,9 @@ export class MemoryStore implements Store {
     return this.#transaction(() => this.#authorizations.apply(input, event, ctx));
   }
   async applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {
-    return this.#transaction(() => events.map((e) => this.#authorizations.apply(e.input, e.event, e.ctx)));
+    return this.#transaction(() =>
+      events.map((e) => this.#authorizations.apply(e.input, e.event, e.ctx, e.finish)),
+    );
   }
 
   async claimCodeRedemption(authCode: string, now: number): Promise<boolean> {

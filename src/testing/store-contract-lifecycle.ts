@@ -1,7 +1,7 @@
 /** The store contract for the lifecycle: events decided on the rows they read, atomically, and code claims. */
 import { beforeEach, expect, it } from 'vitest';
 import type { Store } from '../store/types.js';
-import { authorization, ctx, inboxRow, uid } from './store-contract-fixtures.js';
+import { authorization, ctx, drainAll, inboxRow, uid } from './store-contract-fixtures.js';
 
 export function lifecycleContract(current: () => Store): void {
   let store: Store;
@@ -191,5 +191,52 @@ export function lifecycleContract(current: () => Store): void {
       ]),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await store.getAuthorization(other)).toBeUndefined();
+  });
+
+  it('finishes rows in the lifecycle transaction when asked, only while their lease is held', async () => {
+    const T = 90_000_000;
+    await drainAll(store, T);
+    const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T })];
+    for (const r of rows) await store.insertInbox(r);
+    const claimed = await store.claimInbox({ now: T, limit: 500, leaseMs: 60_000, owner: 'A' });
+    expect(claimed.map((r) => r.id)).toEqual(expect.arrayContaining(rows.map((r) => r.id)));
+    const hashes = rows.map(() => uid('fin'));
+    const application = (i: number, owner: string, now: number) => ({
+      input: {
+        lookup: { tokenHash: hashes[i] as string },
+        inbox: { id: rows[i]?.id as string, owner },
+        timelineId: uid('ev'),
+        now,
+      },
+      event: { kind: 'TOKEN_CANCELED' as const, tokenHash: hashes[i] as string },
+      ctx: { ...ctx(now), inboxId: rows[i]?.id as string },
+      finish: { owner },
+    });
+    const results = await store.applyEvents([application(0, 'A', T + 1), application(1, 'B', T + 1)]);
+    expect(results.map((r) => [r.decision.outcome, r.finished])).toEqual([
+      ['TOMBSTONED', true],
+      ['TOMBSTONED', false],
+    ]);
+    expect(await store.getInbox(rows[0]?.id as string)).toMatchObject({
+      status: 'PROCESSED',
+      applied: true,
+      outcome: 'TOMBSTONED',
+      leaseOwner: null,
+      processedAt: T + 1,
+    });
+    // B does not hold the lease: applied, but still A's to finish
+    expect(await store.getInbox(rows[1]?.id as string)).toMatchObject({
+      status: 'PROCESSING',
+      applied: true,
+      leaseOwner: 'A',
+    });
+    // an applied row asked again is not decided again, and A may still finish it
+    const again = await store.applyEvents([application(1, 'A', T + 2), application(2, 'A', T + 2)]);
+    expect(again.map((r) => [r.alreadyApplied, r.finished])).toEqual([
+      [true, true],
+      [false, true],
+    ]);
+    expect((await store.getInbox(rows[1]?.id as string))?.status).toBe('PROCESSED');
+    expect(await store.claimInbox({ now: T + 120_000, limit: 500, leaseMs: 1, owner: 'C' })).toEqual([]);
   });
 }

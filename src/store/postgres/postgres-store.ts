@@ -14,10 +14,10 @@ import type {
   LifecycleEvent,
 } from '../../authorization/types.js';
 import { AuthNotifyError } from '../../protocol/errors.js';
+import { applyBatchSteps } from '../apply-batch.js';
 import {
   type Answer,
   applyEventSteps,
-  applyEventsSteps,
   driveAsync,
   type Query,
   recordAttemptSteps,
@@ -124,7 +124,8 @@ export class PostgresStore implements Store {
           await client.query('BEGIN');
           const result = await driveAsync(steps(), async (query: Query): Promise<Answer> => {
             const out = await client.query<Row>(numbered(query.sql), query.params);
-            return query.mode === 'get' ? out.rows[0] : (out.rowCount ?? 0);
+            if (query.mode === 'get') return out.rows[0];
+            return query.mode === 'all' ? out.rows : (out.rowCount ?? 0);
           });
           await client.query('COMMIT');
           return result;
@@ -294,7 +295,7 @@ export class PostgresStore implements Store {
   }
 
   applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {
-    return this.#transaction('apply lifecycle events', () => applyEventsSteps(events, true));
+    return this.#transaction('apply lifecycle events', () => applyBatchSteps(events, 'postgres'));
   }
 
   /** One statement for the whole batch: a round trip per row was most of a pass's wait under load. */

@@ -7,10 +7,10 @@
  */
 import type Database from 'better-sqlite3';
 import { AuthNotifyError } from '../../protocol/errors.js';
+import { applyBatchSteps } from '../apply-batch.js';
 import {
   type Answer,
   applyEventSteps,
-  applyEventsSteps,
   driveSync,
   finishManySteps,
   type Query,
@@ -249,7 +249,7 @@ export class SqliteStore implements Store {
 
   async applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {
     return this.#relaxed('apply lifecycle events', () =>
-      this.#db.transaction(() => driveSync(applyEventsSteps(events, false), this.#exec)).immediate(),
+      this.#db.transaction(() => driveSync(applyBatchSteps(events, 'sqlite'), this.#exec)).immediate(),
     );
   }
 
@@ -345,9 +345,9 @@ export class SqliteStore implements Store {
 
   readonly #exec = (query: Query): Answer => {
     const statement = this.#prepare(query.sql);
-    return query.mode === 'get'
-      ? (statement.get(...query.params) as Row | undefined)
-      : statement.run(...query.params).changes;
+    if (query.mode === 'get') return statement.get(...query.params) as Row | undefined;
+    if (query.mode === 'all') return statement.all(...query.params) as Row[];
+    return statement.run(...query.params).changes;
   };
 
   async getConsult(authState: string) {
