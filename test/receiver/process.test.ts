@@ -376,3 +376,46 @@ describe('processing while the store fails', () => {
     expect((await t.store.listInbox({ limit: 1 })).items[0]?.status).toBe('PROCESSED');
   });
 });
+
+describe('finishing rows with their lifecycle', () => {
+  /** A store that counts the calls the processor makes. */
+  async function counted() {
+    const inner = await createSqliteStore({ path: ':memory:' });
+    const calls = { applyEvents: 0, finishInboxMany: 0 };
+    const store = new Proxy(inner, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (name === 'applyEvents' || name === 'finishInboxMany') calls[name]++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as Store;
+    return { store, calls };
+  }
+
+  it.each([
+    { handlers: 'none', finishCalls: 0 },
+    { handlers: 'one for TOKEN_CANCELED', finishCalls: 1 },
+  ])(
+    'finishes a batch in the lifecycle transaction when nothing runs after it (handlers: $handlers)',
+    async ({ handlers, finishCalls }) => {
+      const { store, calls } = await counted();
+      const t = await testReceiver({}, store);
+      const seen: string[] = [];
+      if (handlers !== 'none') t.receiver.on('TOKEN_CANCELED', (e) => void seen.push(e.id));
+      for (const token of ['f-1', 'f-2', 'f-3'])
+        expect((await t.send(canceled(token, 'left'))).status).toBe(200);
+      expect(await t.receiver.drain()).toBe(3);
+      expect(calls).toEqual({ applyEvents: 1, finishInboxMany: finishCalls });
+      const rows = (await t.store.listInbox({ limit: 10 })).items;
+      expect(rows.map((r) => [r.status, r.applied, r.outcome])).toEqual([
+        ['PROCESSED', true, 'TOMBSTONED'],
+        ['PROCESSED', true, 'TOMBSTONED'],
+        ['PROCESSED', true, 'TOMBSTONED'],
+      ]);
+      expect(seen).toHaveLength(handlers === 'none' ? 0 : 3);
+    },
+  );
+});
