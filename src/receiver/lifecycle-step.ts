@@ -8,7 +8,7 @@ import type { Clock } from '../protocol/clock.js';
 import { subjectOfEventKey } from '../protocol/event-key.js';
 import { maskLoginId } from '../protocol/mask.js';
 import type { Notification } from '../protocol/notification.js';
-import type { InboxRecord, LifecycleApplication, Store } from '../store/types.js';
+import type { ClaimedInboxRow, LifecycleApplication, Store } from '../store/types.js';
 import type { ApplyTokenPort } from './ports.js';
 import type { Secrets } from './secrets.js';
 
@@ -41,7 +41,7 @@ export async function redeemCode(
  * the row's event key (`TYPE:<hash>`), so it is read back from there.
  */
 async function tokenHashOf(
-  row: InboxRecord,
+  row: ClaimedInboxRow,
   n: Extract<Notification, { accessToken: string }>,
   secrets: Secrets,
 ): Promise<string> {
@@ -56,7 +56,7 @@ async function tokenHashOf(
 export async function lifecycleStep(
   deps: { clock: Clock; newId: () => string; secrets: Secrets; acceptUnknownAuthState: boolean },
   owner: string,
-  row: InboxRecord,
+  row: ClaimedInboxRow,
   n: Notification,
 ): Promise<LifecycleStep> {
   const { clock, newId, secrets } = deps;

@@ -9,7 +9,7 @@ import { toAuthorizationView } from '../authorization/view.js';
 import type { Clock } from '../protocol/clock.js';
 import type { Logger } from '../protocol/logger.js';
 import { type Notification, parseNotification } from '../protocol/notification.js';
-import type { ApplyEventResult, InboxFinish, InboxRecord, Store } from '../store/types.js';
+import type { ApplyEventResult, ClaimedInboxRow, InboxFinish, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/types.js';
 import type { HandlerRegistry, NotificationEvent } from './handlers.js';
 import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
@@ -56,7 +56,7 @@ export interface ProcessorDeps {
 export const defaultBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 600_000);
 
 interface Work {
-  row: InboxRecord;
+  row: ClaimedInboxRow;
   notification?: Notification;
   step?: LifecycleStep;
   applied?: ApplyEventResult | undefined;
@@ -211,7 +211,7 @@ export class InboxProcessor {
     return timer;
   }
 
-  async #process(rows: InboxRecord[]): Promise<void> {
+  async #process(rows: ClaimedInboxRow[]): Promise<void> {
     const { store, clock, logger, observer } = this.#deps;
     const work: Work[] = [];
     for (const row of rows) {
@@ -377,7 +377,7 @@ export class InboxProcessor {
     await this.#deps.handlers.run(event, { attempt: row.attempts });
   }
 
-  async #notificationOf(row: InboxRecord): Promise<Notification> {
+  async #notificationOf(row: ClaimedInboxRow): Promise<Notification> {
     const body = await this.#deps.secrets.open(row.rawBody);
     const outcome = parseNotification(body);
     if (outcome.status !== 'valid') throw new Error(`stored body no longer parses (${outcome.status})`);

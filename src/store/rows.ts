@@ -5,6 +5,7 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import type { Violation } from '../protocol/notification.js';
 import type {
   AttemptRecord,
+  ClaimedInboxRow,
   DeliveryVerdict,
   InboxRecord,
   InboxStatus,
@@ -36,6 +37,23 @@ export function countsByStatus<S extends string>(
   const counts = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<S, number>;
   for (const r of rows) counts[r.status as S] = num(r.n);
   return counts;
+}
+
+/** A claimed row (the columns of SQL.claimInbox). */
+export function toClaimedRow(r: Row): ClaimedInboxRow {
+  return {
+    id: String(r.id),
+    eventKey: String(r.event_key),
+    type: strOrNull(r.type),
+    status: r.status as InboxStatus,
+    rawBody: bytes(r.raw_body),
+    attempts: num(r.attempts),
+    leaseOwner: strOrNull(r.lease_owner),
+    leasedUntil: numOrNull(r.leased_until),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    applied: num(r.applied) === 1,
+    receivedAt: num(r.received_at),
+  };
 }
 
 export function toInboxRecord(r: Row): InboxRecord {

@@ -7,6 +7,10 @@
 import { AUTHORIZATION_COLUMNS } from './rows.js';
 import type { AttemptRecord, InboxFinish, NewInboxRow, NewOutboxRow, OutboxNext } from './types.js';
 
+/** The columns a claim returns (ClaimedInboxRow). */
+const CLAIMED_COLUMNS =
+  'id, event_key, type, status, raw_body, attempts, lease_owner, leased_until, next_attempt_at, applied, received_at';
+
 const INSERT_INBOX = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path,
     key_version, violations, request_id, received_at, next_attempt_at, updated_at)`;
 const INBOX_ROW = `(${Array.from({ length: 14 }, () => '?').join(', ')})`;
@@ -35,7 +39,7 @@ export const SQL = {
     return `UPDATE inbox SET status = 'PROCESSING', lease_owner = ?, leased_until = ?, attempts = attempts + 1, updated_at = ?
     WHERE id IN (SELECT id FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?${lock})
        OR id IN (SELECT id FROM inbox WHERE status = 'PROCESSING' AND leased_until < ? ORDER BY leased_until LIMIT ?${lock})
-    RETURNING *`;
+    RETURNING ${CLAIMED_COLUMNS}`;
   },
   finishInbox: `UPDATE inbox SET status = ?, lease_owner = NULL, leased_until = NULL, next_attempt_at = ?, last_error = ?,
       processed_at = ?, updated_at = ?

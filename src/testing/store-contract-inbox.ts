@@ -122,7 +122,8 @@ export function inboxContract(current: () => Store): void {
     ).toBe(true);
     expect(await store.claimInbox({ now: T + 4999, limit: 5, leaseMs: 1000, owner: 'A' })).toEqual([]);
     const [again] = await store.claimInbox({ now: T + 5000, limit: 5, leaseMs: 1000, owner: 'A' });
-    expect(again).toMatchObject({ id: row.id, attempts: 2, lastError: 'boom' });
+    expect(again).toMatchObject({ id: row.id, attempts: 2, status: 'PROCESSING', leaseOwner: 'A' });
+    expect(await store.getInbox(row.id)).toMatchObject({ attempts: 2, lastError: 'boom' });
     await store.finishInbox(row.id, 'A', { status: 'FAILED', now: T + 5001, error: 'gave up' });
     expect(await store.getInbox(row.id)).toMatchObject({ status: 'FAILED', lastError: 'gave up' });
     const requeued = await store.requeueInbox(row.id, T + 6000);

@@ -26,7 +26,7 @@ import {
 } from '../apply-event.js';
 import { GroupCommit } from '../group-commit.js';
 import { type ReadQuery, reads } from '../reads.js';
-import { type Row, storeError, toInboxRecord, toOutboxRecord } from '../rows.js';
+import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import { claimParams, finishParams, inboxParams, numbered, outboxParams, SQL } from '../statements.js';
 import type {
@@ -34,11 +34,11 @@ import type {
   ApplyEventResult,
   AttemptRecord,
   AuthorizationFilter,
+  ClaimedInboxRow,
   InboxClaim,
   InboxFilter,
   InboxFinish,
   InboxInsertResult,
-  InboxRecord,
   LifecycleApplication,
   NewInboxRow,
   NewOutboxRow,
@@ -250,9 +250,9 @@ export class PostgresStore implements Store {
     return answers;
   }
 
-  async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
+  async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {
     const result = await this.#query('claim inbox rows', SQL.claimInbox(true), claimParams(claim));
-    return result.rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+    return result.rows.map(toClaimedRow).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
   }
 
   async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {

@@ -18,7 +18,7 @@ import {
   saveConsultSteps,
 } from '../apply-event.js';
 import { type ReadQuery, reads } from '../reads.js';
-import { type Row, storeError, toInboxRecord, toOutboxRecord } from '../rows.js';
+import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import { claimParams, finishParams, inboxParams, outboxParams, SQL } from '../statements.js';
 
@@ -37,11 +37,11 @@ import type {
   ApplyEventResult,
   AttemptRecord,
   AuthorizationFilter,
+  ClaimedInboxRow,
   InboxClaim,
   InboxFilter,
   InboxFinish,
   InboxInsertResult,
-  InboxRecord,
   LifecycleApplication,
   NewInboxRow,
   NewOutboxRow,
@@ -196,10 +196,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
+  async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {
     return this.#relaxed('claim inbox rows', () => {
       const rows = this.#prepare(CLAIM_SQLITE).all(...claimParams(claim)) as Row[];
-      return rows.map(toInboxRecord).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+      return rows.map(toClaimedRow).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
     });
   }
 
