@@ -110,7 +110,8 @@ export function* applyBatchSteps(
   const inbox = new Map<string, Row>();
   if (inboxIds.length > 0) {
     const [where, list] = member(dialect, 'id', inboxIds);
-    const sql = `SELECT id, applied, outcome, authorization_id, lease_owner, status FROM inbox WHERE ${where}${lock}`;
+    // In id order: duplicate counting locks inbox rows in the same order, so the two cannot deadlock.
+    const sql = `SELECT id, applied, outcome, authorization_id, lease_owner, status FROM inbox WHERE ${where} ORDER BY id${lock}`;
     for (const row of yield* all(sql, list)) inbox.set(String(row.id), row);
   }
   const lookups = events.map((e) => e.input.lookup);

@@ -23,16 +23,23 @@ export const SQL = {
   /**
    * Stores `rows` notifications in one statement (PostgreSQL's group commit; parameters: inboxParams per
    * row) and answers the ones it inserted, with their event keys, since PostgreSQL does not promise
-   * RETURNING rows in VALUES order. Known event keys are left out and then counted one row at a time with
-   * countDuplicate: an upsert locking several existing rows in key order could deadlock with a processor
-   * transaction locking them in its own order.
+   * RETURNING rows in VALUES order. Known event keys are left out and then counted in one statement with
+   * countDuplicates, which locks them in id order (an upsert would lock them in its own order and could
+   * deadlock with a processor transaction).
    */
   insertInboxRows: (rows: number): string =>
     `${INSERT_INBOX} VALUES ${Array.from({ length: rows }, () => INBOX_ROW).join(', ')}
     ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key`,
-  /** Counts one more copy of a stored notification. Parameters: received at, event key. */
-  countDuplicate: `UPDATE inbox SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE event_key = ?
-    RETURNING id, duplicates`,
+  /**
+   * Counts one more copy of each of `rows` stored notifications (PostgreSQL; parameters: event key,
+   * received at, per row), locking them in id order; answers id, event key and the new count.
+   */
+  countDuplicates: (rows: number): string =>
+    `WITH v(event_key, at) AS (VALUES ${Array.from({ length: rows }, () => '(?::text, ?::bigint)').join(', ')}),
+      locked AS (SELECT inbox.id FROM inbox JOIN v ON inbox.event_key = v.event_key ORDER BY inbox.id FOR UPDATE OF inbox)
+    UPDATE inbox SET duplicates = inbox.duplicates + 1, last_duplicate_at = v.at
+    FROM v WHERE inbox.event_key = v.event_key AND inbox.id IN (SELECT id FROM locked)
+    RETURNING inbox.id, inbox.event_key, inbox.duplicates`,
   /** Due rows and rows whose lease expired, each found through its partial index; up to `limit` of each. */
   claimInbox: (skipLocked: boolean) => {
     const lock = skipLocked ? ' FOR UPDATE SKIP LOCKED' : '';

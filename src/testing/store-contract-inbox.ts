@@ -47,6 +47,20 @@ export function inboxContract(current: () => Store): void {
     expect((await store.getInbox(row.id))?.duplicates).toBe(4);
   });
 
+  it('counts a burst of copies of many stored notifications, each copy once, with the stored id', async () => {
+    const originals = Array.from({ length: 120 }, () => inboxRow());
+    await Promise.all(originals.map((row) => store.insertInbox(row)));
+    const copies = originals.map((row) => ({ ...row, id: uid('copy'), receivedAt: row.receivedAt + 5 }));
+    const first = await Promise.all(copies.map((row) => store.insertInbox(row)));
+    expect(first).toEqual(originals.map((row) => ({ outcome: 'duplicate', id: row.id, duplicates: 1 })));
+    const second = await Promise.all(copies.map((row) => store.insertInbox({ ...row, id: uid('copy') })));
+    expect(second.map((r) => r.duplicates)).toEqual(originals.map(() => 2));
+    expect(await store.getInbox(originals[7]?.id as string)).toMatchObject({
+      duplicates: 2,
+      lastDuplicateAt: (originals[7]?.receivedAt as number) + 5,
+    });
+  });
+
   it('leases due rows to one worker, and again after the lease expires', async () => {
     // Fresh time range far in the future so earlier tests' rows are due too; drain them first.
     const T = 10_000_000;

@@ -232,22 +232,33 @@ export class PostgresStore implements Store {
       sorted.flatMap(inboxParams),
     );
     const inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
-    const answers: InboxInsertResult[] = [];
-    for (const row of rows) {
+    const known = rows.filter((row) => !inserted.has(row.eventKey));
+    const counted = known.length === 0 ? new Map<string, Row>() : await this.#countDuplicates(known);
+    return rows.map((row): InboxInsertResult => {
       const id = inserted.get(row.eventKey);
-      if (id !== undefined) {
-        answers.push({ outcome: 'inserted', id, duplicates: 0 });
-        continue;
-      }
-      const counted = await this.#query('count a duplicate notification', SQL.countDuplicate, [
-        row.receivedAt,
-        row.eventKey,
-      ]);
-      const out = counted.rows[0];
+      if (id !== undefined) return { outcome: 'inserted', id, duplicates: 0 };
+      const out = counted.get(row.eventKey);
       if (!out) throw storeError(new Error('the stored copy was not found'), 'store the notification');
-      answers.push({ outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) });
+      return { outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) };
+    });
+  }
+
+  /**
+   * Counts one more copy of each of these stored notifications in one statement (a batch never holds a
+   * key twice). The rows are locked in id order, as the processor's batch locks them, so the two do not
+   * deadlock; a deadlock with another writer aborts the statement without effect, and it is run again.
+   */
+  async #countDuplicates(rows: readonly NewInboxRow[]): Promise<Map<string, Row>> {
+    const params = rows.flatMap((row) => [row.eventKey, row.receivedAt]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.#pool.query<Row>(numbered(SQL.countDuplicates(rows.length)), params);
+        return new Map(result.rows.map((r) => [r.event_key as string, r]));
+      } catch (error) {
+        if ((error as { code?: string }).code === '40P01' && attempt < 3) continue;
+        throw storeError(error, 'count duplicate notifications');
+      }
     }
-    return answers;
   }
 
   async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {
