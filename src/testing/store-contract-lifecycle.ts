@@ -239,4 +239,32 @@ export function lifecycleContract(current: () => Store): void {
     expect((await store.getInbox(rows[1]?.id as string))?.status).toBe('PROCESSED');
     expect(await store.claimInbox({ now: T + 120_000, limit: 500, leaseMs: 1, owner: 'C' })).toEqual([]);
   });
+
+  it('serializes concurrent batches on one authorization: one wins, the others see its write', async () => {
+    const hash = uid('race');
+    const id = uid('au');
+    await store.applyEvent(
+      { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 500 },
+      { kind: 'TOKEN_CREATED', tokenHash: hash, source: 'applyToken' },
+      { ...ctx(500), newId: id },
+    );
+    const batch = (
+      event: { kind: 'TOKEN_CANCELED'; tokenHash: string } | { kind: 'REVOKED'; tokenHash: string },
+    ) =>
+      store.applyEvents([
+        { input: { lookup: { tokenHash: hash }, timelineId: uid('ev'), now: 600 }, event, ctx: ctx(600) },
+      ]);
+    const results = await Promise.all([
+      batch({ kind: 'TOKEN_CANCELED', tokenHash: hash }),
+      batch({ kind: 'REVOKED', tokenHash: hash }),
+      batch({ kind: 'TOKEN_CANCELED', tokenHash: hash }),
+      batch({ kind: 'REVOKED', tokenHash: hash }),
+    ]);
+    const outcomes = results.map(([r]) => r?.decision.outcome);
+    expect(outcomes.filter((o) => o === 'APPLIED')).toHaveLength(1);
+    const final = await store.getAuthorization(id);
+    expect(final?.version).toBe(1); // one change, not one per batch
+    expect(['CANCELED', 'REVOKED']).toContain(final?.status);
+    expect((await store.timeline(id)).filter((e) => e.to !== e.from && e.from !== null)).toHaveLength(1);
+  });
 }
