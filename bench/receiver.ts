@@ -181,6 +181,33 @@ export function cpuUs(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time of each thread of a process, µs, by thread id. */
+export function threadCpuUs(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (pid === undefined) return out;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      out.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000);
+    }
+  } catch {
+    // /proc is not there, or the process ended
+  }
+  return out;
+}
+
+/**
+ * Where a window's CPU went: the main thread, the busiest other thread (the store's worker where there is
+ * one), and everything else (the crypto thread pool, V8's GC helpers, libuv).
+ */
+function cpuSplit(pid: number | undefined, before: Map<string, number>, after: Map<string, number>) {
+  const used = [...after].map(([tid, us]) => [tid, us - (before.get(tid) ?? 0)] as const);
+  const main = used.find(([tid]) => tid === String(pid))?.[1] ?? 0;
+  const others = used.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
+  const busiest = others[0]?.[1] ?? 0;
+  const rest = others.slice(1).reduce((sum, [, us]) => sum + us, 0);
+  return { main, busiest, rest };
+}
+
 /** Notifications at the end of the requests file kept for warm-ups. */
 const WARMUP_TAIL = 20_000;
 
@@ -194,6 +221,7 @@ interface Row {
   processed: number | undefined;
   /** CPU time of the server process (all its threads) during the measured run, µs. */
   cpu: number | undefined;
+  split: ReturnType<typeof cpuSplit>;
   /** The measured run's notifications sent again (every one already stored), for half as long. */
   storm: WrkResult | undefined;
 }
@@ -238,10 +266,12 @@ export async function benchReceiver(
     // Warm-up (JIT, caches, pools) on the file's last notifications; the measured run starts at the first.
     const warm = await wrk(url, file, { seconds: warmup, offset: count - WARMUP_TAIL });
     const cpuBefore = cpuUs(child.pid);
+    const threadsBefore = threadCpuUs(child.pid);
     const begin = Date.now();
     const result = await wrk(url, file, { seconds });
     const end = Date.now();
     const cpuAfter = cpuUs(child.pid);
+    const split = cpuSplit(child.pid, threadsBefore, threadCpuUs(child.pid));
     // A duplicate storm, as Alipay's retries are: the measured run's notifications again, a third as long so
     // that every one is already stored (duplicates are answered faster, so more of them are sent).
     const dup = storm ? await wrk(url, file, { seconds: Math.max(1, Math.floor(seconds / 3)) }) : undefined;
@@ -258,6 +288,7 @@ export async function benchReceiver(
       stored: counts?.stored,
       processed: counts?.processed,
       cpu,
+      split,
       storm: dup,
     });
     if (result.requests > count)
@@ -393,4 +424,11 @@ export async function benchReceiver(
       'done/s and applied: inbox rows the processor finished (lifecycle applied) during the measured run, per\n' +
       'second and as a share of the notifications acknowledged in it; ×ceil: against the ceiling row',
   );
+  console.log('\nwhere the CPU goes, µs per notification: main thread / busiest other thread / the rest');
+  for (const r of rows) {
+    const n = r.result.requests - r.result.non2xx;
+    if (n === 0 || r.cpu === undefined) continue;
+    const f = (us: number) => (us / n).toFixed(0).padStart(5);
+    console.log(`${r.name.padEnd(48)} ${f(r.split.main)} ${f(r.split.busiest)} ${f(r.split.rest)}`);
+  }
 }
