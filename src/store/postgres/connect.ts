@@ -1,6 +1,7 @@
 /** Connecting to PostgreSQL: the pool, its options, and the first migration. */
 import pg from 'pg';
-import { PostgresStore, quoteIdent } from './postgres-store.js';
+import { quoteIdent } from './identifiers.js';
+import { PostgresStore } from './postgres-store.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;

@@ -47,6 +47,7 @@ import type {
   OutboxRecord,
   Store,
 } from '../types.js';
+import { quoteIdent } from './identifiers.js';
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
@@ -395,12 +396,4 @@ export class PostgresStore implements Store {
   async timeline(authorizationId: string) {
     return this.#read(reads.timeline(authorizationId));
   }
-}
-
-/** The schema name as a quoted identifier; refuses anything but a plain name. */
-export function quoteIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
-    throw new AuthNotifyError('CONFIG_INVALID', `"${name}" is not a valid PostgreSQL schema name`);
-  }
-  return `"${name}"`;
 }
