@@ -43,7 +43,13 @@ export {
   RSA_ALGORITHM,
   toPem,
 } from './protocol/keys.js';
-export { type LogFields, type Logger, silentLogger } from './protocol/logger.js';
+export {
+  consoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './protocol/logger.js';
 export { maskLoginId, maskSecretsInText, maskToken } from './protocol/mask.js';
 export { nodeSignatureCrypto } from './protocol/node-crypto.js';
 export { readKeySource } from './protocol/node-key-source.js';

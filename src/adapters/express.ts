@@ -23,6 +23,7 @@ export function expressHandler(receiver: WebHandler) {
     if (Buffer.isBuffer(req.body)) {
       body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
     } else if (req.body !== undefined && req.readableEnded) {
+      receiver.logger?.error({ path: req.url }, `notification refused: ${BODY_CONSUMED_MESSAGE}`);
       res.writeHead(500, { 'content-type': 'application/json; charset=UTF-8' });
       // U: once the app is fixed, Alipay's retry succeeds.
       res.end(failureBody('UNKNOWN_EXCEPTION', BODY_CONSUMED_MESSAGE, 'U'));

@@ -3,12 +3,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeAfter, readNodeBody, tooLarge } from '../http/node-body.js';
+import type { Logger } from '../protocol/logger.js';
 import type { RawRequest, RawResponse } from '../receiver/receive.js';
 
 /** Anything with a Web-standard handler, such as a Receiver; `receive` is used when present (no Web objects). */
 export interface WebHandler {
   handle(request: Request): Promise<Response>;
   receive?(request: RawRequest): Promise<RawResponse>;
+  /** Where an adapter reports what it refuses before the handler sees it (a Receiver's logger). */
+  readonly logger?: Logger;
 }
 
 /** The receiver's raw form of a Node request; `body` when a framework already buffered it. */

@@ -43,7 +43,7 @@ export {
   RSA_ALGORITHM,
   toPem,
 } from './keys.js';
-export { type LogFields, type Logger, silentLogger } from './logger.js';
+export { consoleLogger, type LogFields, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { maskLoginId, maskSecretsInText, maskToken } from './mask.js';
 export {
   type AuthCodeCreated,

@@ -17,10 +17,17 @@ export type {
   TombstoneRecord,
 } from '../authorization/types.js';
 export { type AuthorizationView, toAuthorizationView } from '../authorization/view.js';
-export { type LogFields, type Logger, silentLogger } from '../protocol/logger.js';
+export {
+  consoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from '../protocol/logger.js';
 export type { HandlerContext, NotificationEvent, NotificationHandler } from './handlers.js';
 export type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 export { defaultBackoff, type ProcessorOptions } from './processor.js';
+export type { RawRequest, RawResponse, Rejection } from './receive.js';
 export {
   createReceiver,
   DEFAULT_MAX_BODY_BYTES,

@@ -50,6 +50,17 @@ function reject(
   return jsonResponse(status, failureBody(code, message, resultStatus), extra);
 }
 
+/** A request answered with anything but the ack, as `onRejected` sees it. */
+export interface Rejection {
+  requestId: string;
+  status: number;
+  /** The result code of the answer (INVALID_SIGNATURE, PROCESS_FAIL, …). */
+  code: string;
+  /** `F`: do not retry as is; `U`: Alipay retries (the store was down, an unexpected error). */
+  resultStatus: 'F' | 'U';
+  message: string;
+}
+
 export interface ReceiveDeps {
   clientId: string;
   keys: KeyRing;
@@ -66,6 +77,7 @@ export interface ReceiveDeps {
   newId: () => string;
   logger: Logger;
   observer: ReceiverObserver;
+  onRejected?: ((rejection: Rejection) => void) | undefined;
   /** Wakes the processor after a new row is stored. */
   nudge: () => void;
 }
@@ -104,9 +116,17 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
       code: string | null,
       type: string | null,
     ) => observer.received?.(outcome, code, type, clock.now() - started);
+    const tell = (status: number, code: string, resultStatus: 'F' | 'U', message: string) => {
+      try {
+        deps.onRejected?.({ requestId, status, code, resultStatus, message });
+      } catch (error) {
+        logger.error({ requestId, err: (error as Error).message }, 'the onRejected hook threw');
+      }
+    };
     const refuse = (code: string, message: string, status: number, extra: Record<string, string> = {}) => {
       logger.warn({ requestId, code, status }, `notification rejected: ${message}`);
       done('rejected', code, null);
+      tell(status, code, 'F', message);
       return reject(code, message, status, 'F', extra);
     };
     try {
@@ -173,6 +193,7 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
           'store unavailable: answering 503 so Alipay retries',
         );
         done('unavailable', 'STORE_UNAVAILABLE', row.type);
+        tell(503, 'PROCESS_FAIL', 'U', 'the notification could not be stored; retry later');
         return reject('PROCESS_FAIL', 'the notification could not be stored; retry later', 503, 'U', {
           'Retry-After': '60',
         });
@@ -201,6 +222,7 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
         'unexpected error while receiving a notification',
       );
       done('unavailable', 'INTERNAL_ERROR', null);
+      tell(500, 'UNKNOWN_EXCEPTION', 'U', 'an unexpected error occurred; retry later');
       return reject('UNKNOWN_EXCEPTION', 'an unexpected error occurred; retry later', 500, 'U');
     }
   };

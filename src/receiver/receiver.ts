@@ -8,7 +8,7 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { type KeyInput, type KeyRing, toKeyRing } from '../protocol/key-ring.js';
 import { importPrivateKey } from '../protocol/keys.js';
-import { type Logger, silentLogger } from '../protocol/logger.js';
+import { consoleLogger, type Logger, silentLogger } from '../protocol/logger.js';
 import type { NotifyType } from '../protocol/notification.js';
 import type { TimeWindow } from '../protocol/request-time.js';
 import { type SignatureCrypto, webSignatureCrypto } from '../protocol/signature-crypto.js';
@@ -18,7 +18,7 @@ import { readBodyCapped } from './body.js';
 import { HandlerRegistry, type NotificationHandler } from './handlers.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 import { InboxProcessor, type ProcessorOptions } from './processor.js';
-import { createReceive, type RawRequest, type RawResponse } from './receive.js';
+import { createReceive, type RawRequest, type RawResponse, type Rejection } from './receive.js';
 import { reprocess } from './reprocess.js';
 import { bindSecretKey, createSecrets, type Secrets } from './secrets.js';
 
@@ -51,7 +51,14 @@ export interface ReceiverOptions {
   applyToken?: ApplyTokenPort;
   clock?: Clock;
   newId?: () => string;
-  logger?: Logger;
+  /**
+   * Where warnings and errors go (rejected requests, store failures, failed handlers). Default
+   * `consoleLogger()` (warnings and errors on the console); pass pino or another logger, or `false` to
+   * silence it. Fields never carry tokens or signatures.
+   */
+  logger?: Logger | false;
+  /** Called for every request answered with anything but the ack (its status, result code and message). */
+  onRejected?: (rejection: Rejection) => void;
   observer?: ReceiverObserver;
   processor?: ProcessorOptions;
 }
@@ -78,6 +85,8 @@ export interface Receiver {
   rawBodyOf(row: InboxRecord): Promise<Uint8Array>;
   readonly store: Store;
   readonly secrets: Secrets;
+  /** The receiver's logger (adapters write what they refuse to it). */
+  readonly logger: Logger;
   readonly notifyPath: string;
   readonly maxBodyBytes: number;
 }
@@ -102,7 +111,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   // A different key could neither open the sealed bodies nor match the token hashes already stored.
   await bindSecretKey(options.store, options.secretKey, clock.now());
   const newId = options.newId ?? (() => uuidv7(clock.now()));
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger());
   const observer = options.observer ?? {};
   const notifyPath = options.notifyPath ?? DEFAULT_NOTIFY_PATH;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -146,6 +155,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     newId,
     logger,
     observer,
+    onRejected: options.onRejected,
     nudge: () => processor.nudge(),
   });
 
@@ -171,6 +181,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     rawBodyOf: (row) => secrets.open(row.rawBody),
     store,
     secrets,
+    logger,
     notifyPath,
     maxBodyBytes,
   };

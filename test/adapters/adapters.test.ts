@@ -157,8 +157,15 @@ describe.each(adapters)('adapter contract: %s', (_name, start) => {
 });
 
 describe('Express with express.json() in front', () => {
-  it('explains that the raw body is gone instead of failing the signature', async () => {
-    const t = await testReceiver();
+  it('explains that the raw body is gone instead of failing the signature, and logs it as an error', async () => {
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (_f: object, m: string) => void errors.push(m),
+    };
+    const t = await testReceiver({ logger });
     const app = express();
     app.use(express.json());
     app.post(PATH, expressHandler(t.receiver));
@@ -174,6 +181,7 @@ describe('Express with express.json() in front', () => {
       expect(await response.json()).toMatchObject({
         result: { resultStatus: 'U', resultMessage: BODY_CONSUMED_MESSAGE },
       });
+      expect(errors).toEqual([`notification refused: ${BODY_CONSUMED_MESSAGE}`]);
     } finally {
       await running.close();
     }

@@ -52,6 +52,8 @@ export async function testReceiver<C extends Clock = ManualClock>(
     alipayPublicKeys: { '1': fixtureText('keys/alipay-v1.public.pem') },
     store: s,
     secretKey: SECRET,
+    // Quiet by default here: the tests of what a receiver logs pass their own logger (or none).
+    logger: false,
     ...options,
     clock,
   });
