@@ -48,3 +48,14 @@ export function uuidv7(now: number = Date.now()): string {
   const hex = toHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * A short form of an id that people can tell apart: the last 8 characters (for a UUIDv7, random bits;
+ * its first 8 are the timestamp, shared by every id made in the same ~65 s).
+ *
+ * @example
+ * displayId('0192f3c4-5b6a-7c01-8d2e-0123456789ab'); // '…456789ab'
+ */
+export function displayId(id: string): string {
+  return id.length <= 8 ? id : `…${id.slice(-8)}`;
+}

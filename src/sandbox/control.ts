@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { escapeHtml, page } from '../http/html.js';
 import { describeIssues, readJsonBody } from '../http/json-body.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { displayId } from '../protocol/ids.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
@@ -139,7 +140,7 @@ export function mountControl(app: Hono, ctx: SandboxContext): void {
       const next =
         o.status === 'PENDING' ? `<br>next due ${new Date(o.nextAttemptAt).toISOString().slice(11, 23)}` : '';
       rows.push(
-        `<tr data-id="${escapeHtml(o.id)}" data-status="${escapeHtml(o.status)}"><td><code>${escapeHtml(o.id.slice(0, 8))}</code></td><td>${escapeHtml(o.type)}</td><td><span class="badge">${escapeHtml(o.status)}</span></td><td class="muted">${timeline}${next}</td>
+        `<tr data-id="${escapeHtml(o.id)}" data-status="${escapeHtml(o.status)}"><td><code title="${escapeHtml(o.id)}">${escapeHtml(displayId(o.id))}</code></td><td>${escapeHtml(o.type)}</td><td><span class="badge">${escapeHtml(o.status)}</span></td><td class="muted">${timeline}${next}</td>
 <td><form method="post" action="/sandbox/deliveries/${escapeHtml(o.id)}/redeliver"><input type="hidden" name="csrf" value="${csrf}"><button class="secondary">Redeliver</button></form></td></tr>`,
       );
     }

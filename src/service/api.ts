@@ -65,6 +65,8 @@ export function createApi(options: ApiOptions): Hono {
   });
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
 
+  // The service's root is where a person lands: the dashboard (which asks to sign in).
+  app.get('/', (c) => c.redirect('/dashboard', 302));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/openapi.json', (c) =>
     c.json(serviceOpenApi(receiver.notifyPath, options.returnPath ?? '/alipay/authorize/return')),

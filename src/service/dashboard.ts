@@ -12,6 +12,7 @@ import { toAuthorizationView } from '../authorization/view.js';
 import { escapeHtml, page } from '../http/html.js';
 import { timingSafeEqualString } from '../protocol/bytes.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { displayId } from '../protocol/ids.js';
 import type { Logger } from '../protocol/logger.js';
 import type { ReceiverObserver } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -173,7 +174,7 @@ Rejected in the last hour: ${
     const rows = items
       .map((a) => {
         const v = toAuthorizationView(a);
-        return `<tr data-status="${v.status}"><td><a href="/dashboard/authorizations/${escapeHtml(v.id)}"><code>${escapeHtml(v.id.slice(0, 8))}</code></a></td><td><span class="badge">${v.status}</span></td><td>${escapeHtml(v.merchantUserId)}</td><td>${escapeHtml(v.userLoginId)}</td><td>${escapeHtml(v.reason)}</td><td class="muted">${fmt(v.updatedAt)}</td></tr>`;
+        return `<tr data-status="${v.status}"><td><a href="/dashboard/authorizations/${escapeHtml(v.id)}"><code title="${escapeHtml(v.id)}">${escapeHtml(displayId(v.id))}</code></a></td><td><span class="badge">${v.status}</span></td><td>${escapeHtml(v.merchantUserId)}</td><td>${escapeHtml(v.userLoginId)}</td><td>${escapeHtml(v.reason)}</td><td class="muted">${fmt(v.updatedAt)}</td></tr>`;
       })
       .join('');
     return render(
@@ -198,7 +199,7 @@ Rejected in the last hour: ${
     return render(
       c,
       `Authorization ${v.id}`,
-      `<h1>Authorization <code>${escapeHtml(v.id.slice(0, 8))}</code> <span class="badge" id="status">${v.status}</span></h1>
+      `<h1>Authorization <code>${escapeHtml(v.id)}</code> <span class="badge" id="status">${v.status}</span></h1>
 <div class="card">Merchant user: ${escapeHtml(v.merchantUserId)} · Wallet login: ${escapeHtml(v.userLoginId)} · Wallet user id: ${escapeHtml(v.userId)}<br>
 Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.createdAt)} · Updated ${fmt(v.updatedAt)}</div>
 <h2>Timeline</h2><table><tr><th>When</th><th>Event</th><th>Status</th><th>Detail</th><th></th></tr>${timeline || '<tr><td colspan="5">No events yet.</td></tr>'}</table>`,
@@ -220,7 +221,7 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
             : '';
         const why =
           r.violations?.map((v) => `${v.path || 'body'}: ${v.rule}`).join(', ') ?? r.lastError ?? '';
-        return `<tr data-status="${r.status}"><td><a href="/dashboard/inbox/${escapeHtml(r.id)}"><code>${escapeHtml(r.id.slice(0, 8))}</code></a></td><td>${escapeHtml(r.type)}</td><td><span class="badge">${r.status}</span></td><td>${r.duplicates}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml(why)}</td><td class="muted">${fmt(r.receivedAt)}</td><td>${action}</td></tr>`;
+        return `<tr data-status="${r.status}"><td><a href="/dashboard/inbox/${escapeHtml(r.id)}"><code title="${escapeHtml(r.id)}">${escapeHtml(displayId(r.id))}</code></a></td><td>${escapeHtml(r.type)}</td><td><span class="badge">${r.status}</span></td><td>${r.duplicates}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml(why)}</td><td class="muted">${fmt(r.receivedAt)}</td><td>${action}</td></tr>`;
       })
       .join('');
     const links = ['', 'QUARANTINED', 'FAILED', 'PENDING', 'PROCESSED']
@@ -240,7 +241,7 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
     return render(
       c,
       `Notification ${r.id}`,
-      `<h1>Notification <code>${escapeHtml(r.id.slice(0, 8))}</code> <span class="badge">${r.status}</span></h1>
+      `<h1>Notification <code>${escapeHtml(r.id)}</code> <span class="badge">${r.status}</span></h1>
 <div class="card">Type ${escapeHtml(r.type)} · received ${fmt(r.receivedAt)} on ${escapeHtml(r.path)} (${r.matchedPath} path, keyVersion ${escapeHtml(r.keyVersion)}) · duplicates ${r.duplicates} · attempts ${r.attempts}<br>
 Outcome: ${escapeHtml(r.outcome)} · Last error: ${escapeHtml(r.lastError)}</div>
 <p class="muted">The body is shown through the admin API with tokens masked: <code>GET /api/v1/notifications/${escapeHtml(r.id)}</code>.</p>`,
@@ -251,7 +252,7 @@ Outcome: ${escapeHtml(r.outcome)} · Last error: ${escapeHtml(r.lastError)}</div
     let message: string;
     try {
       const row = await receiver.reprocess(c.req.param('id'));
-      message = `Notification ${row.id.slice(0, 8)} is queued again (${row.status}).`;
+      message = `Notification ${displayId(row.id)} is queued again (${row.status}).`;
     } catch (error) {
       message =
         error instanceof AuthNotifyError

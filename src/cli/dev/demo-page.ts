@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { escapeHtml, page } from '../../http/html.js';
+import { displayId } from '../../protocol/ids.js';
 
 export interface DemoOptions {
   serviceUrl: string;
@@ -57,7 +58,7 @@ export function createDemoServer(options: DemoOptions): Server {
       const rows = list.items
         .map(
           (a) =>
-            `<tr data-status="${escapeHtml(a.status)}"><td><code>${escapeHtml(a.id.slice(0, 8))}</code></td><td><span class="badge">${escapeHtml(a.status)}</span></td><td>${escapeHtml(a.userLoginId)}</td><td>${escapeHtml(a.reason)}</td><td class="muted">${escapeHtml(a.updatedAt)}</td></tr>`,
+            `<tr data-status="${escapeHtml(a.status)}"><td><code title="${escapeHtml(a.id)}">${escapeHtml(displayId(a.id))}</code></td><td><span class="badge">${escapeHtml(a.status)}</span></td><td>${escapeHtml(a.userLoginId)}</td><td>${escapeHtml(a.reason)}</td><td class="muted">${escapeHtml(a.updatedAt)}</td></tr>`,
         )
         .join('');
       const banner =

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createApi } from '../../src/service/api.js';
+import { OK, testReceiver } from '../helpers/receiver.js';
+
+const TOKEN = 'dashboard-admin-token-0123456789abcdef';
+
+async function signedIn() {
+  const t = await testReceiver();
+  const app = createApi({ receiver: t.receiver, adminToken: TOKEN });
+  const login = await app.request('/dashboard/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${TOKEN}`,
+  });
+  expect(login.status).toBe(303);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  return { t, app, get: (path: string) => app.request(path, { headers: { cookie } }) };
+}
+
+describe('the dashboard for a person', () => {
+  it('is where the service root leads', async () => {
+    const t = await testReceiver();
+    const app = createApi({ receiver: t.receiver, adminToken: TOKEN });
+    const root = await app.request('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/dashboard');
+  });
+
+  it('shows ids a person can tell apart: rows made in the same second differ, the full id is in the title', async () => {
+    const { t, get } = await signedIn();
+    for (const token of ['T-id-1', 'T-id-2', 'T-id-3', 'T-id-4'])
+      await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', accessToken: token, result: OK });
+    const rows = (await t.store.listInbox({ limit: 10 })).items;
+    expect(new Set(rows.map((r) => r.id.slice(0, 8))).size).toBe(1); // one clock: the timestamp prefix is shared
+    const html = await (await get('/dashboard/inbox')).text();
+    const shown = [...html.matchAll(/<code title="([^"]+)">…([0-9a-f]{8})<\/code>/g)];
+    expect(shown.map((m) => m[1]).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(new Set(shown.map((m) => m[2])).size).toBe(4);
+    for (const m of shown) expect(m[1]?.endsWith(m[2] as string)).toBe(true);
+    const detail = await (await get(`/dashboard/inbox/${rows[0]?.id}`)).text();
+    expect(detail).toContain(`<code>${rows[0]?.id}</code>`);
+  });
+});
