@@ -73,6 +73,19 @@ export function decodeKeyText(text: string): { der: Uint8Array; label: string | 
   } else if (trimmed.startsWith('-----BEGIN')) {
     throw keyError('the PEM armour is incomplete (no matching END line)', 'Copy the whole key, both lines.');
   }
+  if (!pem) {
+    // Say which form this is when it is not a key's text at all (the CLI reads these; the library does not).
+    if (/^env:/i.test(trimmed))
+      throw keyError(
+        `"${trimmed.slice(0, 40)}" names an environment variable, not a key`,
+        'The library takes the key text: pass the variable\'s value, or readKeySource("env:NAME") from authnotify/node.',
+      );
+    if (/^(\.{0,2}\/|~\/|[A-Za-z]:\\)|\.(pem|key|txt|der|crt)$/i.test(trimmed))
+      throw keyError(
+        `"${trimmed.slice(0, 60)}" looks like a file path, not a key`,
+        'The library takes the key text: read the file first (readFileSync), or use readKeySource(path) from authnotify/node.',
+      );
+  }
   const compact = body.replace(/\s+/g, '');
   const decoded = decodeBase64Strict(compact);
   if ('problem' in decoded) {

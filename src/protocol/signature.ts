@@ -5,11 +5,12 @@
  */
 import { AuthNotifyError, type ErrorCode } from './errors.js';
 import type { KeyRing } from './key-ring.js';
+import { importPrivateKey } from './keys.js';
 import { checkTimeWindow, DEFAULT_TIME_WINDOW, parseRequestTime, type TimeWindow } from './request-time.js';
 import { type SignatureCrypto, webSignatureCrypto } from './signature-crypto.js';
 import { formatSignatureHeader, parseSignatureHeader } from './signature-header.js';
 import { type SignedContentInput, signedContent } from './signed-content.js';
-import type { CryptoKey, RsaHashedKeyAlgorithm } from './web-crypto.js';
+import { type CryptoKey, isCryptoKey, type RsaHashedKeyAlgorithm } from './web-crypto.js';
 
 /** Signs bytes with a private key (WebCrypto). */
 export function signBytes(content: Uint8Array, privateKey: CryptoKey): Promise<Uint8Array> {
@@ -28,7 +29,8 @@ export function verifyBytes(
 export interface SignMessageInput extends Omit<SignedContentInput, 'time'> {
   /** `Request-Time` / `Response-Time` value exactly as it will be sent. */
   time: string;
-  privateKey: CryptoKey;
+  /** A WebCrypto key, or the key's text (PEM or one-line base64, PKCS#8 or PKCS#1), imported once. */
+  privateKey: CryptoKey | string;
   keyVersion?: string | undefined;
   /** The RSA256 implementation; WebCrypto by default. */
   crypto?: SignatureCrypto;
@@ -41,8 +43,33 @@ export interface SignMessageInput extends Omit<SignedContentInput, 'time'> {
  * const signature = await signMessage({ path: '/notify', clientId, time: String(Date.now()), body, privateKey, keyVersion: '1' });
  */
 export async function signMessage(input: SignMessageInput): Promise<string> {
-  const bytes = await (input.crypto ?? webSignatureCrypto).sign(signedContent(input), input.privateKey);
+  const key = typeof input.privateKey === 'string' ? await importedKey(input.privateKey) : input.privateKey;
+  if (!isCryptoKey(key))
+    throw new AuthNotifyError('KEY_INVALID', `privateKey is ${describeValue(key)}, not a key`, {
+      hint: 'Pass the private key as PEM or base64 text, or as a CryptoKey from importPrivateKey().',
+    });
+  const bytes = await (input.crypto ?? webSignatureCrypto).sign(signedContent(input), key);
   return formatSignatureHeader({ signature: bytes, keyVersion: input.keyVersion });
+}
+
+/** Private keys given as text, imported once (the last few; a process signs with one or two keys). */
+const imported = new Map<string, Promise<CryptoKey>>();
+
+function importedKey(text: string): Promise<CryptoKey> {
+  let key = imported.get(text);
+  if (!key) {
+    key = importPrivateKey(text);
+    key.catch(() => imported.delete(text));
+    if (imported.size >= 8) imported.delete(imported.keys().next().value as string);
+    imported.set(text, key);
+  }
+  return key;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  return `an object (${(value as object).constructor?.name ?? 'no prototype'})`;
 }
 
 /** Headers as Web `Headers` or a plain object (Node's `IncomingHttpHeaders` works). */

@@ -7,9 +7,11 @@ import {
   importPublicKey,
   publicKeyFromPrivate,
   signBytes,
+  signMessage,
   toBase64,
   toPem,
   verifyBytes,
+  verifyMessage,
 } from '../../src/protocol/index.js';
 import { readKeySource } from '../../src/protocol/node-key-source.js';
 import { FIXTURES, fixtureText } from '../helpers/fixtures.js';
@@ -97,6 +99,9 @@ describe('refusing bad keys with a clear message', () => {
       /truncated|could not be read/,
     ],
     ['an EC key', () => importPublicKey(fixtureText('keys/ec-p256.public.pem')), /an EC key, not an RSA key/],
+    ['a file path', () => importPublicKey('./keys/alipay-public.pem'), /looks like a file path, not a key/],
+    ['a Windows path', () => importPrivateKey('C:\\keys\\merchant.key'), /looks like a file path, not a key/],
+    ['an env: reference', () => importPublicKey('env:ALIPAY_PUBLIC_KEY'), /names an environment variable/],
     [
       'an EC private key',
       () => importPrivateKey(fixtureText('keys/ec-p256.private.pem')),
@@ -172,5 +177,39 @@ describe('key sources', () => {
     ['a missing file', './nope/key.pem', /does not exist/],
   ])('names the problem for %s', (_name, spec, message) => {
     expect(() => readKeySource(spec, {})).toThrow(message);
+  });
+});
+
+describe('signing with a key given as text', () => {
+  const input = { path: '/alipay/notify/authorization', clientId: 'C', time: '1700000000000', body: '{}' };
+  it('takes the private key as PEM or one-line base64, as the CLI does, and the signatures verify', async () => {
+    const ring = await createKeyRing({ '1': fixtureText('keys/alipay-v1.public.pem') });
+    for (const privateKey of [
+      fixtureText('keys/alipay-v1.private.pem'),
+      fixtureText('keys/alipay-v1.private.pkcs1.txt'),
+    ]) {
+      const header = await signMessage({ ...input, privateKey, keyVersion: '1' });
+      const verdict = await verifyMessage(
+        {
+          receivedPath: input.path,
+          headers: { 'Client-Id': 'C', 'Request-Time': input.time, Signature: header },
+          body: new TextEncoder().encode('{}'),
+        },
+        { clientId: 'C', keys: ring, window: false },
+      );
+      expect(verdict.ok).toBe(true);
+    }
+  });
+
+  it.each([
+    ['a public key', () => fixtureText('keys/alipay-v1.public.pem'), /expected a private key/],
+    ['a file path', () => './merchant-private.pem', /looks like a file path/],
+    ['a number', () => 42 as unknown as string, /privateKey is a number, not a key/],
+    ['a plain object', () => ({}) as unknown as string, /privateKey is an object \(Object\), not a key/],
+  ])('refuses %s with KEY_INVALID instead of a WebCrypto TypeError', async (_name, key, message) => {
+    await expect(signMessage({ ...input, privateKey: key() })).rejects.toMatchObject({
+      code: 'KEY_INVALID',
+      message: expect.stringMatching(message),
+    });
   });
 });
