@@ -88,9 +88,45 @@ describe('authnotify send', () => {
     expect(run.code).toBe(1);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^#1 .* HTTP 503 not acknowledged \(NOT_2XX\); next attempt in 20ms$/);
+    expect(lines[0]).toMatch(
+      /^#1 .* HTTP 503 not acknowledged \(NOT_2XX, answered "busy"\); next attempt in 20ms$/,
+    );
     expect(lines[2]).toMatch(/^#3 .* schedule exhausted$/);
     expect(lines[3]).toBe('not acknowledged after 3 attempt(s)');
+  });
+
+  it('shows the result a receiver refused with, and warns before a schedule that runs for a day', async () => {
+    const run = await cli([
+      'send',
+      'TOKEN_CANCELED',
+      '--to',
+      ackUrl,
+      '--client-id',
+      'NOT_THE_CLIENT',
+      '--private-key',
+      key,
+      '--schedule',
+      '0s,24h',
+      '--time-scale',
+      '100000',
+    ]);
+    expect(run.stderr).toBe('');
+    const first = run.stdout.split('\n')[0] as string;
+    expect(first).toMatch(
+      /^#1 .* HTTP 401 not acknowledged \(NOT_2XX, answered resultCode CLIENT_ID_MISMATCH, resultStatus F: .+\); next attempt in/,
+    );
+    const warned = await cli([
+      'send',
+      'TOKEN_CANCELED',
+      '--to',
+      ackUrl,
+      '--client-id',
+      CLIENT_ID,
+      '--private-key',
+      key,
+    ]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/^note: this schedule runs for 24h ?22m.*--time-scale 3600/);
   });
 
   // A command line that would send, so each case shows only what it breaks.

@@ -6,7 +6,7 @@ import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
 import { readKeySource } from '../../protocol/node-key-source.js';
 import { NOTIFY_TYPES, type NotifyType } from '../../protocol/notification.js';
 import { formatDuration } from '../../protocol/request-time.js';
-import { parseDuration, parseSchedule } from '../../protocol/schedule.js';
+import { parseDuration, parseSchedule, scheduleHorizonMs } from '../../protocol/schedule.js';
 import { createSender } from '../../sender/sender.js';
 import { createSqliteStore } from '../../store/sqlite/index.js';
 import type { AttemptRecord, OutboxNext } from '../../store/types.js';
@@ -54,9 +54,32 @@ function buildBody(type: NotifyType, f: SendFlags, cwd: string): string {
   return JSON.stringify(n);
 }
 
+/**
+ * What the receiver answered, for an attempt it did not acknowledge: its result (code, status, message)
+ * when the body is Alipay's result shape, otherwise the first bytes of the body on one line.
+ */
+export function describeAnswer(excerpt: string | null): string {
+  if (excerpt === null || excerpt.trim() === '') return 'an empty body';
+  try {
+    const result = (JSON.parse(excerpt) as { result?: Record<string, unknown> }).result;
+    if (result && typeof result === 'object') {
+      const field = (name: string) => (typeof result[name] === 'string' ? (result[name] as string) : '?');
+      return `resultCode ${field('resultCode')}, resultStatus ${field('resultStatus')}: ${field('resultMessage').slice(0, 200)}`;
+    }
+  } catch {
+    // not JSON: show the text
+  }
+  const line = excerpt.replace(/\s+/g, ' ').trim();
+  return `"${line.length > 120 ? `${line.slice(0, 120)}…` : line}"`;
+}
+
 function describeAttempt(a: AttemptRecord, next: OutboxNext, timeScale: number): string {
   const status = a.httpStatus === null ? (a.errorClass ?? 'no response') : `HTTP ${a.httpStatus}`;
-  const outcome = a.verdict === 'ACKNOWLEDGED' ? 'acknowledged' : `not acknowledged (${a.verdict})`;
+  const answer =
+    a.verdict === 'ACKNOWLEDGED' || a.httpStatus === null
+      ? ''
+      : `, answered ${describeAnswer(a.responseExcerpt)}`;
+  const outcome = a.verdict === 'ACKNOWLEDGED' ? 'acknowledged' : `not acknowledged (${a.verdict}${answer})`;
   let tail = '';
   if (next.status === 'PENDING') {
     const wait = next.nextAttemptAt - a.finishedAt;
@@ -105,6 +128,13 @@ export function registerSend(program: Command, ctx: CliContext): void {
         throw new UsageError((error as Error).message);
       }
       const body = buildBody(type as NotifyType, f, ctx.io.cwd);
+      const horizon = scheduleHorizonMs(schedule) / timeScale;
+      if (horizon >= 3_600_000 && !f.json) {
+        ctx.io.stderr(
+          `note: this schedule runs for ${formatDuration(horizon)} if the receiver never acknowledges; ` +
+            'pass --time-scale 3600 (an hour a second) or --schedule once to try it quickly\n',
+        );
+      }
       const store = await createSqliteStore({ path: ':memory:' });
       const sender = await createSender({
         store,
