@@ -58,6 +58,36 @@ describe('authnotify keys generate', () => {
   });
 });
 
+describe('authnotify keys inspect', () => {
+  it.each([
+    ['a PKCS#8 PEM private key', 'keys/alipay-v1.private.pem', /^private key, RSA-2048, PKCS#8\n/],
+    [
+      'a PKCS#1 one-line private key',
+      'keys/alipay-v1.private.pkcs1.txt',
+      /^private key, RSA-2048, PKCS#1 RSAPrivateKey\n/,
+    ],
+    ['an SPKI PEM public key', 'keys/alipay-v1.public.pem', /^public key, RSA-2048, SPKI/],
+    ['a PKCS#1 public key', 'keys/alipay-v1.public-pkcs1.pem', /^public key, RSA-2048, PKCS#1 RSAPublicKey/],
+  ])('describes %s, and a pair shares one fingerprint', async (_name, file, first) => {
+    const run = await cli(['keys', 'inspect', `${FIXTURES}${file}`]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(first);
+    const pair = await cli(['keys', 'inspect', `${FIXTURES}keys/alipay-v1.public.txt`, '--json']);
+    const fingerprint = (JSON.parse(pair.stdout) as { publicKeySha256: string }).publicKeySha256;
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.stdout).toContain(fingerprint);
+  });
+
+  it('tells two different keys apart, and exits 2 naming the problem for something that is no key', async () => {
+    const v1 = await cli(['keys', 'inspect', `${FIXTURES}keys/alipay-v1.public.pem`, '--json']);
+    const v2 = await cli(['keys', 'inspect', `${FIXTURES}keys/alipay-v2.public.pem`, '--json']);
+    expect(JSON.parse(v1.stdout).publicKeySha256).not.toBe(JSON.parse(v2.stdout).publicKeySha256);
+    const ec = await cli(['keys', 'inspect', `${FIXTURES}keys/ec-p256.public.pem`]);
+    expect(ec.code).toBe(2);
+    expect(ec.stderr).toMatch(/an EC key, not an RSA key/);
+  });
+});
+
 describe('authnotify verify', () => {
   it('exits 0 and says valid for a genuine notification', async () => {
     const run = await cli([

@@ -1,8 +1,17 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { toBase64 } from '../../protocol/bytes.js';
-import { generateRsaKeyPair, toPem } from '../../protocol/keys.js';
+import { sha256Hex, toBase64 } from '../../protocol/bytes.js';
+import {
+  describeKey,
+  generateRsaKeyPair,
+  importPrivateKey,
+  importPublicKey,
+  type KeyInfo,
+  publicKeyFromPrivate,
+  toPem,
+} from '../../protocol/keys.js';
+import { readKeySource } from '../../protocol/node-key-source.js';
 import { type CliContext, UsageError } from '../io.js';
 
 interface KeyFile {
@@ -97,4 +106,40 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           'and copy the Alipay public key it shows you into --alipay-public-key. Private key files are mode 0600.\n',
       );
     });
+  keys
+    .command('inspect')
+    .description('say what a key is: public or private, format, size, and the fingerprint of its public half')
+    .argument('<key>', 'the key: text, a file path, or env:VAR')
+    .option('--json', 'print the result as JSON')
+    .action(async (source: string, opts: { json?: boolean }) => {
+      const text = readKeySource(source, io.env);
+      const info = describeKey(text);
+      const publicKey =
+        info.kind === 'private'
+          ? await publicKeyFromPrivate(await importPrivateKey(text))
+          : await importPublicKey(text);
+      const spki = new Uint8Array(await crypto.subtle.exportKey('spki', publicKey));
+      const fingerprint = await sha256Hex(spki);
+      const format = FORMAT_NAMES[info.format];
+      if (opts.json) {
+        io.stdout(
+          `${JSON.stringify({ kind: info.kind, format: info.format, bits: info.bits, publicKeySha256: fingerprint })}\n`,
+        );
+        return;
+      }
+      io.stdout(`${info.kind} key, RSA-${info.bits}, ${format}\n`);
+      io.stdout(`SHA-256 of its public key (SPKI): ${fingerprint}\n`);
+      io.stdout(
+        info.kind === 'private'
+          ? 'Keep it secret. Its public half is what you upload to the Antom Dashboard; compare fingerprints to check a pair.\n'
+          : 'A public key: the Alipay public key goes to --alipay-public-key; yours is what Alipay verifies you with.\n',
+      );
+    });
 }
+
+const FORMAT_NAMES: Record<KeyInfo['format'], string> = {
+  spki: 'SPKI (X.509 SubjectPublicKeyInfo)',
+  'pkcs1-public': 'PKCS#1 RSAPublicKey',
+  pkcs8: 'PKCS#8',
+  'pkcs1-private': 'PKCS#1 RSAPrivateKey',
+};
