@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeKey } from '../../src/protocol/index.js';
+import { signNotification } from '../../src/testing/sign.js';
 import { cli } from '../helpers/cli.js';
 import { FIXTURES, signatureFixture } from '../helpers/fixtures.js';
 
@@ -145,7 +146,9 @@ describe('authnotify verify', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('invalid: INVALID_SIGNATURE');
     expect(run.stdout).toContain(`POST ${fixture.canonicalPath}\\n${fixture.clientId}.`);
-    expect(run.stdout).toMatch(/likely cause: .*re-serialized/);
+    expect(run.stdout).toContain(
+      "cause: The key matches (keyVersion 1's key made this signature), but the signed bytes differ: Alipay signed the body without its trailing newline.",
+    );
     expect(run.stdout).toContain('the body file ends with a newline');
   });
 
@@ -206,6 +209,127 @@ describe('authnotify verify', () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/keys[\s\S]*verify[\s\S]*demo/);
+  });
+});
+
+describe('authnotify verify names the cause', () => {
+  const body = JSON.stringify({
+    authorizationNotifyType: 'TOKEN_CANCELED',
+    accessToken: '2810010_secret_token_value',
+    userLoginId: 'alice@example.com',
+    result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+  });
+  /** A capture file of a request signed by the fixture Alipay (v1) for `signedPath`, as `change` alters it. */
+  async function capture(
+    name: string,
+    change: { path?: string; body?: string },
+    signedPath = '/alipay/notify/authorization',
+  ) {
+    const signed = await signNotification({
+      notification: body,
+      clientId: fixture.clientId,
+      privateKey: readFileSync(`${FIXTURES}keys/alipay-v1.private.pem`, 'utf8'),
+      path: signedPath,
+      keyVersion: '1',
+    });
+    const head = [
+      `POST ${change.path ?? signedPath} HTTP/1.1`,
+      ...Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    const file = join(dir, `${name}.http`);
+    writeFileSync(file, `${head.join('\r\n')}\r\n\r\n${change.body ?? signed.body}`);
+    return file;
+  }
+
+  it.each([
+    [
+      'a capture that verifies',
+      {},
+      `${FIXTURES}keys/alipay-v1.public.pem`,
+      0,
+      /^valid: signature verifies with keyVersion 1 over path \/alipay\/notify\/authorization/,
+    ],
+    [
+      'the wrong public key',
+      {},
+      `${FIXTURES}keys/alipay-v2.public.pem`,
+      1,
+      /None of the configured public keys \(keyVersion 1\) made this signature: it was signed with another key\./,
+    ],
+    [
+      'a proxy prefix on the path',
+      { path: '/proxy/alipay/notify/authorization' },
+      `${FIXTURES}keys/alipay-v1.public.pem`,
+      1,
+      /Alipay signed the path without the prefix \/proxy \(\/alipay\/notify\/authorization\)\./,
+    ],
+    [
+      'a re-serialized body',
+      { body: JSON.stringify(JSON.parse(body), null, 2) },
+      `${FIXTURES}keys/alipay-v1.public.pem`,
+      1,
+      /Alipay signed the body re-serialized as compact JSON\./,
+    ],
+    [
+      'CRLF line endings',
+      { body: JSON.stringify(JSON.parse(body), null, 2).replace(/\n/g, '\r\n') },
+      `${FIXTURES}keys/alipay-v1.public.pem`,
+      1,
+      /Alipay signed the body re-serialized as compact JSON|Alipay signed the body with LF line endings/,
+    ],
+    [
+      'an added trailing newline',
+      { body: `${body}\n` },
+      `${FIXTURES}keys/alipay-v1.public.pem`,
+      1,
+      /Alipay signed the body without its trailing newline\./,
+    ],
+  ])('from a raw HTTP capture: %s', async (name, change, key, code, message) => {
+    const file = await capture(name.replace(/\W+/g, '-'), change);
+    const run = await cli([
+      'verify',
+      '--public-key',
+      key,
+      '--client-id',
+      fixture.clientId,
+      '--request',
+      file,
+    ]);
+    expect(run.code).toBe(code);
+    expect(run.stdout).toMatch(message);
+    // what it prints never shows the token or the login id
+    expect(run.stdout).not.toContain('secret_token_value');
+    expect(run.stdout).not.toContain('alice@example.com');
+  });
+
+  it('tells a body whose line endings changed apart from a re-serialized one', async () => {
+    const pretty = JSON.stringify(JSON.parse(body), null, 2);
+    const signed = await signNotification({
+      notification: pretty,
+      clientId: fixture.clientId,
+      privateKey: readFileSync(`${FIXTURES}keys/alipay-v1.private.pem`, 'utf8'),
+      keyVersion: '1',
+    });
+    const file = join(dir, 'crlf.http');
+    const head = [
+      'POST /alipay/notify/authorization HTTP/1.1',
+      ...Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    writeFileSync(file, `${head.join('\n')}\n\n${pretty.replace(/\n/g, '\r\n')}`);
+    const run = await cli([
+      'verify',
+      '--public-key',
+      publicKey,
+      '--client-id',
+      fixture.clientId,
+      '--request',
+      file,
+      '--json',
+    ]);
+    expect(run.code).toBe(1);
+    const out = JSON.parse(run.stdout) as { diagnosis: { explanation: string[]; match: { change: string } } };
+    expect(out.diagnosis.match.change).toBe('the body with LF line endings');
+    expect(out.diagnosis.explanation[1]).toMatch(/Line endings were changed/);
   });
 });
 

@@ -3,11 +3,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isAuthNotifyError } from '../../protocol/errors.js';
 import { createKeyRing } from '../../protocol/key-ring.js';
+import { maskSecretsInText } from '../../protocol/mask.js';
 import { readKeySource } from '../../protocol/node-key-source.js';
 import { DEFAULT_TIME_WINDOW, parseRequestTime } from '../../protocol/request-time.js';
 import { type Verdict, verifyMessage } from '../../protocol/signature.js';
+import { parseSignatureHeader } from '../../protocol/signature-header.js';
 import { describeSignedContent } from '../../protocol/signed-content.js';
+import { DEFAULT_NOTIFY_PATH } from '../../receiver/receiver.js';
 import { type CliContext, type CliIo, EXIT, UsageError } from '../io.js';
+import { type Diagnosis, diagnose } from '../verify-diagnosis.js';
 
 interface VerifyOptions {
   publicKey: string[];
@@ -16,7 +20,8 @@ interface VerifyOptions {
   requestTime?: string;
   signature?: string;
   headers?: string;
-  body: string;
+  request?: string;
+  body?: string;
   checkTime?: boolean;
   json?: boolean;
 }
@@ -54,17 +59,28 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--request-time <time>', 'the Request-Time header value')
     .option('--signature <header>', 'the Signature header value')
     .option('--headers <file>', 'file of raw "Name: value" header lines instead of the three header flags')
-    .requiredOption('--body <file>', 'file holding the raw body, or - for standard input')
+    .option('--body <file>', 'file holding the raw body, or - for standard input')
+    .option('--request <file>', 'a raw HTTP capture: request line, headers, a blank line, then the body')
     .option(
       '--check-time',
       `also apply the receiver's Request-Time window (${DEFAULT_TIME_WINDOW.pastMs / 3_600_000} h past, 5 min future)`,
     )
     .option('--json', 'print the verdict as JSON')
     .action(async (opts: VerifyOptions) => {
-      const body = opts.body === '-' ? await io.readStdin() : readBody(resolve(io.cwd, opts.body));
+      let body: Uint8Array;
       let headers = new Headers();
       let path = opts.path;
-      if (opts.headers) {
+      if (opts.request) {
+        const capture = parseCapture(readBody(resolve(io.cwd, opts.request), '--request'));
+        body = capture.body;
+        headers = capture.headers;
+        path ??= capture.path;
+      } else if (opts.body) {
+        body = opts.body === '-' ? await io.readStdin() : readBody(resolve(io.cwd, opts.body));
+      } else throw new UsageError('give --body FILE (or -), or --request FILE with a raw HTTP capture');
+      if (opts.request) {
+        // headers and path came with the capture
+      } else if (opts.headers) {
         const parsed = parseHeaderLines(readFileSync(resolve(io.cwd, opts.headers), 'utf8'));
         headers = parsed.headers;
         path ??= parsed.path;
@@ -76,7 +92,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         headers.set('Request-Time', opts.requestTime);
         headers.set('Signature', opts.signature);
       }
-      if (!path) throw new UsageError('give --path (the notify path, e.g. /alipay/notify/authorization)');
+      path ??= DEFAULT_NOTIFY_PATH;
       const ring = await createKeyRing(keyMap(opts.publicKey, io));
       const verdict = await verifyMessage(
         { receivedPath: path, headers, body },
@@ -87,16 +103,68 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           now: Date.now(),
         },
       );
-      report(verdict, body, headers, io, opts.json === true);
+      const diagnosis =
+        !verdict.ok && verdict.code === 'INVALID_SIGNATURE'
+          ? await diagnoseCapture(headers, ring, path, opts.clientId, body)
+          : undefined;
+      report(verdict, diagnosis, body, headers, io, opts.json === true);
       ctx.exitCode = verdict.ok ? EXIT.OK : EXIT.FAILED;
     });
 }
 
-function readBody(path: string): Uint8Array {
+function readBody(path: string, flag = '--body'): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (error) {
-    throw new UsageError(`cannot read --body ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** A raw HTTP capture: the head up to the first blank line (CRLF or LF), the body's bytes after it. */
+export function parseCapture(bytes: Uint8Array): {
+  headers: Headers;
+  path: string | undefined;
+  body: Uint8Array;
+} {
+  let end = -1;
+  let skip = 0;
+  for (let i = 0; i < bytes.length - 1; i++) {
+    if (bytes[i] === 0x0a && bytes[i + 1] === 0x0a) {
+      end = i;
+      skip = 2;
+      break;
+    }
+    if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a && bytes[i + 2] === 0x0d && bytes[i + 3] === 0x0a) {
+      end = i;
+      skip = 4;
+      break;
+    }
+  }
+  if (end < 0) throw new UsageError('the --request file has no blank line between the headers and the body');
+  const head = parseHeaderLines(new TextDecoder().decode(bytes.subarray(0, end)));
+  return { ...head, body: bytes.subarray(end + skip) };
+}
+
+async function diagnoseCapture(
+  headers: Headers,
+  ring: Awaited<ReturnType<typeof createKeyRing>>,
+  path: string,
+  clientId: string,
+  body: Uint8Array,
+): Promise<Diagnosis | undefined> {
+  try {
+    const { signature } = parseSignatureHeader(headers.get('Signature') ?? '');
+    return await diagnose({
+      signature,
+      ring,
+      path,
+      clientId,
+      headerClientId: headers.get('Client-Id') ?? undefined,
+      time: headers.get('Request-Time') ?? '',
+      body,
+    });
+  } catch {
+    return undefined;
   }
 }
 
@@ -112,7 +180,38 @@ function keyMap(values: string[], io: CliIo): Record<string, string> {
   return map;
 }
 
-function report(verdict: Verdict, body: Uint8Array, headers: Headers, io: CliIo, json: boolean): void {
+/** The diagnosis in sentences: which key made the signature, and what in the capture differs from what it signed. */
+function explain(d: Diagnosis): string[] {
+  const made = d.openings.find((o) => o.made);
+  if (!made) {
+    const sha1 = d.openings.some((o) => !o.made && o.why === 'not-sha256');
+    return [
+      sha1
+        ? 'A configured key opens the signature, but it is not an RSA-SHA256 signature (another hash was used).'
+        : `None of the configured public keys (keyVersion ${d.openings.map((o) => o.keyVersion).join(', ')}) made this signature: it was signed with another key.`,
+      'Check that --public-key is the Alipay public key for this environment (sandbox and production differ) and not your own merchant public key.',
+    ];
+  }
+  const which = `keyVersion ${made.keyVersion}'s key made this signature`;
+  if (d.match)
+    return [
+      `The key matches (${which}), but the signed bytes differ: Alipay signed ${d.match.change}.`,
+      d.match.fix,
+    ];
+  return [
+    `The key matches (${which}), but the signed bytes are none of the usual variants of this capture (path, line endings, trailing newline, re-serialized JSON, client id).`,
+    'The body, the path, the Client-Id or the Request-Time was changed in some other way between Alipay and the capture.',
+  ];
+}
+
+function report(
+  verdict: Verdict,
+  diagnosis: Diagnosis | undefined,
+  body: Uint8Array,
+  headers: Headers,
+  io: CliIo,
+  json: boolean,
+): void {
   const requestTime = headers.get('Request-Time') ?? '';
   let timeNote: string | undefined;
   try {
@@ -124,9 +223,13 @@ function report(verdict: Verdict, body: Uint8Array, headers: Headers, io: CliIo,
   if (json) {
     const checked = verdict.ok
       ? undefined
-      : verdict.checked.map((c) => ({ path: c.path, content: new TextDecoder().decode(c.content) }));
+      : verdict.checked.map((c) => ({
+          path: c.path,
+          content: maskSecretsInText(new TextDecoder().decode(c.content)),
+        }));
+    const cause = diagnosis ? { diagnosis: { ...diagnosis, explanation: explain(diagnosis) } } : {};
     io.stdout(
-      `${JSON.stringify({ ...verdict, ...(checked ? { checked } : {}), requestTimeParsed: timeNote })}\n`,
+      `${JSON.stringify({ ...verdict, ...(checked ? { checked } : {}), ...cause, requestTimeParsed: timeNote })}\n`,
     );
     return;
   }
@@ -137,9 +240,12 @@ function report(verdict: Verdict, body: Uint8Array, headers: Headers, io: CliIo,
   }
   io.stdout(`invalid: ${verdict.code}\n${verdict.message}\n`);
   for (const item of verdict.checked) {
-    io.stdout(`\nsigned content checked (path ${item.path}):\n  ${describeSignedContent(item.content)}\n`);
+    io.stdout(
+      `\nsigned content checked (path ${item.path}; tokens and login ids masked):\n  ${maskSecretsInText(describeSignedContent(item.content))}\n`,
+    );
   }
-  io.stdout(`\nlikely cause: ${verdict.hint}\n`);
+  if (diagnosis) io.stdout(`\ncause: ${explain(diagnosis).join('\n')}\n`);
+  else io.stdout(`\nlikely cause: ${verdict.hint}\n`);
   if (verdict.code === 'INVALID_SIGNATURE' && trailingNewline) {
     io.stdout(
       'note: the body file ends with a newline; if the captured body did not, the editor added it.\n',
