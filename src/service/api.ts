@@ -103,6 +103,7 @@ export function createApi(options: ApiOptions): Hono {
   mountDashboard(app, {
     receiver,
     gate,
+    adminToken,
     rejections: options.rejections ?? new RecentRejections(),
     clientOf,
     logger,

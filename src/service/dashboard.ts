@@ -1,10 +1,3 @@
-/**
- * The operator's dashboard (`/dashboard`): authorizations with their timelines, the inbox with Reprocess,
- * and a health strip. Server-rendered, readable without JavaScript. Sign-in with the admin token into an
- * HttpOnly, SameSite=Strict session cookie; every POST carries the session's CSRF token; personal data is
- * masked and tokens are never shown.
- */
-import { randomBytes } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AUTHORIZATION_STATUSES, type AuthorizationStatus } from '../authorization/types.js';
@@ -19,6 +12,7 @@ import type { Receiver } from '../receiver/receiver.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
 import type { ClientAddress } from './client-address.js';
+import { type Session, SessionCookies } from './dashboard-session.js';
 
 const COOKIE = 'authnotify_session';
 const SESSION_MS = 8 * 3_600_000;
@@ -41,11 +35,6 @@ export class RecentRejections {
   }
 }
 
-interface Session {
-  csrf: string;
-  expires: number;
-}
-
 function fmt(ms: number | string | null | undefined): string {
   if (ms === null || ms === undefined) return '';
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -56,6 +45,8 @@ export function mountDashboard(
   options: {
     receiver: Receiver;
     gate: AdminGate;
+    /** The admin token: sessions are signed for it, so changing it ends them. */
+    adminToken: string;
     rejections: RecentRejections;
     clientOf: (c: Context) => ClientAddress;
     logger: Logger;
@@ -63,16 +54,11 @@ export function mountDashboard(
 ): void {
   const { receiver } = options;
   const store = receiver.store;
-  const sessions = new Map<string, Session>();
-
-  const sessionOf = (c: Context): Session | undefined => {
-    const id = getCookie(c, COOKIE);
-    const s = id ? sessions.get(id) : undefined;
-    if (!s || s.expires < Date.now()) return undefined;
-    return s;
-  };
-  const render = (c: Context, title: string, body: string, status = 200) => {
-    const s = sessionOf(c);
+  const cookies = new SessionCookies(receiver.secrets, options.adminToken, SESSION_MS);
+  const sessionOf = (c: Context): Promise<Session | undefined> =>
+    cookies.read(getCookie(c, COOKIE), Date.now());
+  const render = async (c: Context, title: string, body: string, status = 200) => {
+    const s = await sessionOf(c);
     const nav = s
       ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a>
 <form method="post" action="/dashboard/logout" style="display:inline"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Sign out</button></form></nav>`
@@ -81,7 +67,7 @@ export function mountDashboard(
     return c.html(page(title, `${nav}${body}`, BANNER), status as 200, { 'Cache-Control': 'no-store' });
   };
   const csrfOk = async (c: Context): Promise<boolean> => {
-    const s = sessionOf(c);
+    const s = await sessionOf(c);
     const form = await c.req.parseBody();
     return s !== undefined && typeof form.csrf === 'string' && timingSafeEqualString(form.csrf, s.csrf);
   };
@@ -114,9 +100,8 @@ export function mountDashboard(
         401,
       );
     }
-    const id = randomBytes(32).toString('base64url');
-    sessions.set(id, { csrf: randomBytes(24).toString('base64url'), expires: Date.now() + SESSION_MS });
-    setCookie(c, COOKIE, id, {
+    const { value } = await cookies.issue(Date.now());
+    setCookie(c, COOKIE, value, {
       httpOnly: true,
       sameSite: 'Strict',
       // Over HTTPS (directly, or through a trusted proxy) the cookie never travels in clear.
@@ -129,7 +114,7 @@ export function mountDashboard(
 
   app.use('/dashboard/*', async (c, next) => {
     if (c.req.path === '/dashboard/login') return next();
-    if (!sessionOf(c)) return c.redirect('/dashboard/login', 303);
+    if (!(await sessionOf(c))) return c.redirect('/dashboard/login', 303);
     if (c.req.method === 'POST' && !(await csrfOk(c))) {
       return render(
         c,
@@ -143,8 +128,7 @@ export function mountDashboard(
   app.get('/dashboard', (c) => c.redirect('/dashboard/authorizations', 303));
 
   app.post('/dashboard/logout', (c) => {
-    const id = getCookie(c, COOKIE);
-    if (id) sessions.delete(id);
+    // Signed cookies live in the browser: signing out forgets it there (changing the admin token ends all).
     deleteCookie(c, COOKIE, { path: '/dashboard' });
     return c.redirect('/dashboard/login', 303);
   });
@@ -211,7 +195,7 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
     const filter = (INBOX_STATUSES as readonly string[]).includes(status ?? '')
       ? (status as InboxStatus)
       : undefined;
-    const s = sessionOf(c) as Session;
+    const s = (await sessionOf(c)) as Session;
     const flash = c.req.query('flash');
     const rows = (await store.listInbox({ status: filter, limit: 100 })).items
       .map((r) => {

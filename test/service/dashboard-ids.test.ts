@@ -41,3 +41,62 @@ describe('the dashboard for a person', () => {
     expect(detail).toContain(`<code>${rows[0]?.id}</code>`);
   });
 });
+
+describe('dashboard sessions', () => {
+  it('work on every process behind one load balancer (signed cookies, nothing in memory)', async () => {
+    const a = await signedIn();
+    // a second process: its own receiver and API on the same store, with the same secret key and admin token
+    const b = createApi({ receiver: a.t.receiver, adminToken: TOKEN });
+    const other = await testReceiver({}, a.t.store);
+    const c = createApi({ receiver: other.receiver, adminToken: TOKEN });
+    const cookie = (
+      await a.app.request('/dashboard/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${TOKEN}`,
+      })
+    ).headers
+      .get('set-cookie')
+      ?.split(';')[0] as string;
+    for (const app of [b, c]) {
+      const page = await app.request('/dashboard/inbox', { headers: { cookie } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<h1>Inbox');
+    }
+  });
+
+  it.each([
+    ['an altered expiry', (v: string) => v.replace(/\.(\d+)\./, (_m, e: string) => `.${Number(e) + 1000}.`)],
+    [
+      'an altered id',
+      (v: string) => v.replace(/^v1\.(.)/, (_m, ch: string) => `v1.${ch === 'a' ? 'b' : 'a'}`),
+    ],
+    ['a made-up value', () => 'v1.00.1.00'],
+  ])('sends a cookie with %s back to sign-in', async (_name, alter) => {
+    const { app, get } = await signedIn();
+    const login = await app.request('/dashboard/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKEN}`,
+    });
+    const [name, value] = (login.headers.get('set-cookie')?.split(';')[0] as string).split('=') as [
+      string,
+      string,
+    ];
+    const page = await app.request('/dashboard/inbox', { headers: { cookie: `${name}=${alter(value)}` } });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/dashboard/login');
+    expect((await get('/dashboard/inbox')).status).toBe(200); // the genuine one still works
+  });
+
+  it('ends when it expires or when the admin token changes', async () => {
+    const { SessionCookies } = await import('../../src/service/dashboard-session.js');
+    const t = await testReceiver();
+    const cookies = new SessionCookies(t.receiver.secrets, TOKEN, 60_000);
+    const { value, session } = await cookies.issue(1_000);
+    expect(await cookies.read(value, 60_999)).toEqual(session);
+    expect(await cookies.read(value, 61_001)).toBeUndefined();
+    const rotated = new SessionCookies(t.receiver.secrets, `${TOKEN}-rotated`, 60_000);
+    expect(await rotated.read(value, 2_000)).toBeUndefined();
+  });
+});
