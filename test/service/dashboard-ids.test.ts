@@ -79,10 +79,8 @@ describe('dashboard sessions', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: `token=${TOKEN}`,
     });
-    const [name, value] = (login.headers.get('set-cookie')?.split(';')[0] as string).split('=') as [
-      string,
-      string,
-    ];
+    const setCookie = login.headers.get('set-cookie') ?? '';
+    const [name, value] = (setCookie.split(';')[0] ?? '').split('=') as [string, string];
     const page = await app.request('/dashboard/inbox', { headers: { cookie: `${name}=${alter(value)}` } });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/dashboard/login');
