@@ -27,6 +27,7 @@ import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import { RejectionLimiter } from './rate-limit.js';
 import { ADMIN_TOKEN } from './secret-file.js';
+import type { SignInLinks } from './sign-in-links.js';
 import type { StoreHealth } from './store-health.js';
 
 export interface ApiOptions {
@@ -45,6 +46,8 @@ export interface ApiOptions {
   trustedProxies?: readonly string[];
   /** Failed admin authentications are logged here (the source, never the token). */
   logger?: Logger;
+  /** One-time dashboard sign-in links (`authnotify dev`). */
+  signInLinks?: SignInLinks;
 }
 
 export function createApi(options: ApiOptions): Hono {
@@ -104,6 +107,7 @@ export function createApi(options: ApiOptions): Hono {
     receiver,
     gate,
     adminToken,
+    signInLinks: options.signInLinks,
     rejections: options.rejections ?? new RecentRejections(),
     clientOf,
     logger,

@@ -13,6 +13,7 @@ import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
 import type { ClientAddress } from './client-address.js';
 import { type Session, SessionCookies } from './dashboard-session.js';
+import type { SignInLinks } from './sign-in-links.js';
 
 const COOKIE = 'authnotify_session';
 const SESSION_MS = 8 * 3_600_000;
@@ -47,6 +48,8 @@ export function mountDashboard(
     gate: AdminGate;
     /** The admin token: sessions are signed for it, so changing it ends them. */
     adminToken: string;
+    /** One-time sign-in links (`authnotify dev`): `/dashboard/login?code=…` signs in once. */
+    signInLinks?: SignInLinks | undefined;
     rejections: RecentRejections;
     clientOf: (c: Context) => ClientAddress;
     logger: Logger;
@@ -72,16 +75,32 @@ export function mountDashboard(
     return s !== undefined && typeof form.csrf === 'string' && timingSafeEqualString(form.csrf, s.csrf);
   };
 
-  app.get('/dashboard/login', (c) =>
-    render(
-      c,
-      'Sign in',
-      `<h1>Sign in</h1><form method="post" action="/dashboard/login"><p><label>Admin token <input type="password" name="token" id="token" size="40" autocomplete="off"></label></p><button id="signin">Sign in</button></form>`,
-    ),
-  );
+  const startSession = async (c: Context) => {
+    const { value } = await cookies.issue(Date.now());
+    setCookie(c, COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      // Over HTTPS (directly, or through a trusted proxy) the cookie never travels in clear.
+      secure: options.clientOf(c).https,
+      path: '/dashboard',
+      maxAge: SESSION_MS / 1000,
+    });
+    return c.redirect('/dashboard', 303);
+  };
+  const signInForm = (flash = '') =>
+    `<h1>Sign in</h1>${flash}<form method="post" action="/dashboard/login"><p><label>Admin token <input type="password" name="token" id="token" size="40" autocomplete="off"></label></p><button id="signin">Sign in</button></form>`;
+
+  app.get('/dashboard/login', async (c) => {
+    const code = c.req.query('code');
+    if (code !== undefined) {
+      if (options.signInLinks?.consume(code, Date.now())) return startSession(c);
+      const flash = '<p class="flash">That sign-in link was used already or has expired.</p>';
+      return render(c, 'Sign in', signInForm(flash), 401);
+    }
+    return render(c, 'Sign in', signInForm());
+  });
   app.post('/dashboard/login', async (c) => {
-    const client = options.clientOf(c);
-    const source = client.address;
+    const source = options.clientOf(c).address;
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token : '';
     const verdict = options.gate.check(source, token, { path: c.req.path, via: 'dashboard sign-in' });
@@ -100,16 +119,7 @@ export function mountDashboard(
         401,
       );
     }
-    const { value } = await cookies.issue(Date.now());
-    setCookie(c, COOKIE, value, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      // Over HTTPS (directly, or through a trusted proxy) the cookie never travels in clear.
-      secure: client.https,
-      path: '/dashboard',
-      maxAge: SESSION_MS / 1000,
-    });
-    return c.redirect('/dashboard', 303);
+    return startSession(c);
   });
 
   app.use('/dashboard/*', async (c, next) => {

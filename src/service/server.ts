@@ -26,6 +26,7 @@ import type { Store } from '../store/types.js';
 import { createApi } from './api.js';
 import { RecentRejections } from './dashboard.js';
 import { ADMIN_TOKEN } from './secret-file.js';
+import type { SignInLinks } from './sign-in-links.js';
 import { StoreHealth } from './store-health.js';
 
 export const DEFAULT_RETURN_PATH = '/alipay/authorize/return';
@@ -34,6 +35,8 @@ export const DEFAULT_RETURN_PATH = '/alipay/authorize/return';
 export const DEFAULT_API_BODY_BYTES = 16 * 1024;
 
 export interface ServiceOptions {
+  /** One-time dashboard sign-in links (`authnotify dev` prints one). */
+  signInLinks?: SignInLinks;
   host: string;
   port: number;
   store: Store;
@@ -152,6 +155,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       storeHealth,
       logger,
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+      ...(options.signInLinks ? { signInLinks: options.signInLinks } : {}),
     }).fetch,
   );
   let inFlight = 0;

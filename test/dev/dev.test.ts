@@ -77,3 +77,26 @@ describe('authnotify dev', () => {
     expect(run.stderr).toMatch(/not a usable port/);
   });
 });
+
+describe('authnotify dev signs the operator in', () => {
+  it('with a one-time link to the dashboard, which a second use refuses', async () => {
+    expect(dev.dashboardSignIn).toMatch(/\/dashboard\/login\?code=[0-9a-f]{64}$/);
+    const first = await fetch(dev.dashboardSignIn, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe('/dashboard');
+    const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const page = await fetch(`${dev.service}/dashboard/authorizations`, {
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    expect(page.status).toBe(200);
+    const again = await fetch(dev.dashboardSignIn, { redirect: 'manual' });
+    expect(again.status).toBe(401);
+    expect(again.headers.get('set-cookie')).toBeNull();
+    expect(await again.text()).toContain('That sign-in link was used already or has expired.');
+    const guessed = await fetch(`${dev.service}/dashboard/login?code=${'0'.repeat(64)}`, {
+      redirect: 'manual',
+    });
+    expect(guessed.status).toBe(401);
+  });
+});

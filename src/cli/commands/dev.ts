@@ -24,11 +24,11 @@ export function registerDev(program: Command, ctx: CliContext): void {
       const stopped = runUntilSignal(() => dev.close());
       if (f.json) {
         ctx.io.stdout(
-          `${JSON.stringify({ service: dev.service, sandbox: dev.sandbox, demo: dev.demo, adminToken: dev.adminToken })}\n`,
+          `${JSON.stringify({ service: dev.service, dashboard: dev.dashboardSignIn, sandbox: dev.sandbox, demo: dev.demo, adminToken: dev.adminToken })}\n`,
         );
       } else {
         ctx.io.stdout(
-          `\nauthnotify dev is running:\n  demo merchant  ${dev.demo}   ← open this, click "Connect Alipay"\n  service        ${dev.service}   (admin API token in ${f.dir}/service.db.admin-token)\n  sandbox        ${dev.sandbox}   (wallet account: ${dev.sandbox}/wallet/account)\nPress Ctrl-C to stop.\n`,
+          `\nauthnotify dev is running:\n  demo merchant  ${dev.demo}   ← open this, click "Connect Alipay"\n  dashboard      ${dev.dashboardSignIn}\n                 (signs you in once, within 10 minutes; later sign in with the token in ${f.dir}/service.db.admin-token)\n  service        ${dev.service}   (admin API token in ${f.dir}/service.db.admin-token)\n  sandbox        ${dev.sandbox}   (wallet account: ${dev.sandbox}/wallet/account)\nPress Ctrl-C to stop.\n`,
         );
       }
       await stopped;

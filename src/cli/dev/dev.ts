@@ -19,6 +19,7 @@ import {
   secretKeyFor,
 } from '../../service/secret-file.js';
 import { startService } from '../../service/server.js';
+import { SignInLinks } from '../../service/sign-in-links.js';
 import { createSqliteStore } from '../../store/sqlite/index.js';
 import { createDemoServer } from './demo-page.js';
 
@@ -35,6 +36,8 @@ export interface DevOptions {
 
 export interface RunningDev {
   service: string;
+  /** The dashboard, through a link that signs the browser in once (valid for ten minutes). */
+  dashboardSignIn: string;
   sandbox: string;
   demo: string;
   adminToken: string;
@@ -87,7 +90,9 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     started.push(() => store.close());
     const secretKey = await secretKeyFor(store, secretKeyPlan, options.logger);
     const adminToken = materializeSecret(ADMIN_TOKEN, adminTokenPlan, options.logger);
+    const signInLinks = new SignInLinks();
     const service = await startService({
+      signInLinks,
       host,
       port: next(0),
       store,
@@ -106,6 +111,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const demoUrl = `http://${host}:${(demo.address() as AddressInfo).port}`;
     return {
       service: service.url,
+      dashboardSignIn: `${service.url}/dashboard/login?code=${signInLinks.issue(Date.now())}`,
       sandbox: sandbox.url,
       demo: demoUrl,
       adminToken,
