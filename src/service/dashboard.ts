@@ -11,12 +11,15 @@ import type { ReceiverObserver } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
+import { redactedBody } from './body-view.js';
 import type { ClientAddress } from './client-address.js';
 import { type Session, SessionCookies } from './dashboard-session.js';
 import type { SignInLinks } from './sign-in-links.js';
 
 const COOKIE = 'authnotify_session';
 const SESSION_MS = 8 * 3_600_000;
+/** Rows per dashboard page; older rows are a link away (cursor pagination, no cap). */
+const PAGE_SIZE = 50;
 const BANNER = 'authnotify — operator dashboard';
 
 /** Rejections of the last hour by code, for the health strip. */
@@ -149,11 +152,30 @@ export function mountDashboard(
     const statusFilter = (AUTHORIZATION_STATUSES as readonly string[]).includes(status ?? '')
       ? (status as AuthorizationStatus)
       : undefined;
-    let items = (
-      await store.listAuthorizations({ status: statusFilter, merchantUserId: q || undefined, limit: 50 })
-    ).items;
-    if (q && items.length === 0)
-      items = (await store.listAuthorizations({ status: statusFilter, authState: q, limit: 50 })).items;
+    const cursor = c.req.query('cursor') || undefined;
+    let listed: Awaited<ReturnType<typeof store.listAuthorizations>>;
+    try {
+      listed = await store.listAuthorizations({
+        status: statusFilter,
+        merchantUserId: q || undefined,
+        limit: PAGE_SIZE,
+        cursor,
+      });
+      if (q && listed.items.length === 0 && !cursor)
+        listed = await store.listAuthorizations({ status: statusFilter, authState: q, limit: PAGE_SIZE });
+    } catch (error) {
+      if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
+      return render(
+        c,
+        'Authorizations',
+        '<h1>Authorizations</h1><p class="flash">That page link is not valid; <a href="/dashboard/authorizations">start again</a>.</p>',
+        400,
+      );
+    }
+    const items = listed.items;
+    const more = listed.nextCursor
+      ? `<p><a id="older" href="/dashboard/authorizations?${new URLSearchParams({ ...(statusFilter ? { status: statusFilter } : {}), ...(q ? { q } : {}), cursor: listed.nextCursor })}">Older →</a></p>`
+      : '';
     const counts = await store.countInbox();
     const rejections = options.rejections.byCode();
     const health = `<div class="card" id="health">Inbox: ${INBOX_STATUSES.map((s) => `${s} <strong>${counts[s]}</strong>`).join(' · ')}<br>
@@ -176,7 +198,7 @@ Rejected in the last hour: ${
       'Authorizations',
       `<h1>Authorizations</h1>${health}
 <form method="get"><select name="status">${options_}</select> <input name="q" placeholder="merchant user id or authState" value="${escapeHtml(q ?? '')}" size="30"> <button class="secondary">Filter</button></form>
-<table><tr><th>Id</th><th>Status</th><th>Merchant user</th><th>Wallet login</th><th>Reason</th><th>Updated</th></tr>${rows || '<tr><td colspan="6">None.</td></tr>'}</table>`,
+<table><tr><th>Id</th><th>Status</th><th>Merchant user</th><th>Wallet login</th><th>Reason</th><th>Updated</th></tr>${rows || '<tr><td colspan="6">None.</td></tr>'}</table>${more}`,
     );
   });
 
@@ -207,7 +229,21 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
       : undefined;
     const s = (await sessionOf(c)) as Session;
     const flash = c.req.query('flash');
-    const rows = (await store.listInbox({ status: filter, limit: 100 })).items
+    const type = c.req.query('type') || undefined;
+    const cursor = c.req.query('cursor') || undefined;
+    let listed: Awaited<ReturnType<typeof store.listInbox>>;
+    try {
+      listed = await store.listInbox({ status: filter, type, limit: PAGE_SIZE, cursor });
+    } catch (error) {
+      if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
+      return render(
+        c,
+        'Inbox',
+        '<h1>Inbox</h1><p class="flash">That page link is not valid; <a href="/dashboard/inbox">start again</a>.</p>',
+        400,
+      );
+    }
+    const rows = listed.items
       .map((r) => {
         const action =
           r.status === 'QUARANTINED' || r.status === 'FAILED'
@@ -221,24 +257,53 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
     const links = ['', 'QUARANTINED', 'FAILED', 'PENDING', 'PROCESSED']
       .map((st) => `<a href="/dashboard/inbox${st ? `?status=${st}` : ''}">${st || 'all'}</a>`)
       .join(' · ');
+    const more = listed.nextCursor
+      ? `<p><a id="older" href="/dashboard/inbox?${new URLSearchParams({ ...(filter ? { status: filter } : {}), ...(type ? { type } : {}), cursor: listed.nextCursor })}">Older →</a></p>`
+      : '';
     return render(
       c,
       'Inbox',
       `<h1>Inbox</h1>${flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : ''}<p>${links}</p>
-<table><tr><th>Id</th><th>Type</th><th>Status</th><th>Dup.</th><th>Outcome</th><th>Why</th><th>Received</th><th></th></tr>${rows || '<tr><td colspan="8">None.</td></tr>'}</table>`,
+<table><tr><th>Id</th><th>Type</th><th>Status</th><th>Dup.</th><th>Outcome</th><th>Why</th><th>Received</th><th></th></tr>${rows || '<tr><td colspan="8">None.</td></tr>'}</table>${more}`,
     );
   });
 
   app.get('/dashboard/inbox/:id', async (c) => {
     const r = await store.getInbox(c.req.param('id'));
     if (!r) return render(c, 'Not found', '<h1>No such notification</h1>', 404);
+    let shown: string;
+    try {
+      const { body, note } = redactedBody(await receiver.rawBodyOf(r));
+      const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+      shown = `<pre id="body">${escapeHtml(text)}</pre><p class="muted">${escapeHtml(note)}</p>`;
+    } catch (error) {
+      shown = `<p class="flash">The stored body could not be opened: ${escapeHtml((error as Error).message)}</p>`;
+    }
+    const headers = Object.entries(r.headers)
+      .map(([name, value]) => {
+        // The signature proves nothing to a reader and is long: its first characters identify it.
+        const v = name.toLowerCase() === 'signature' ? `${value.slice(0, 48)}…` : value;
+        return `<tr><td>${escapeHtml(name)}</td><td><code>${escapeHtml(v)}</code></td></tr>`;
+      })
+      .join('');
+    const violations = (r.violations ?? [])
+      .map(
+        (v) =>
+          `<li><code>${escapeHtml(v.path || 'body')}</code> ${escapeHtml(v.rule)}: ${escapeHtml(v.message)}</li>`,
+      )
+      .join('');
+    const authorization = r.authorizationId
+      ? `<a id="authorization" href="/dashboard/authorizations/${escapeHtml(r.authorizationId)}">authorization <code>${escapeHtml(displayId(r.authorizationId))}</code></a>`
+      : 'no authorization';
     return render(
       c,
       `Notification ${r.id}`,
       `<h1>Notification <code>${escapeHtml(r.id)}</code> <span class="badge">${r.status}</span></h1>
-<div class="card">Type ${escapeHtml(r.type)} · received ${fmt(r.receivedAt)} on ${escapeHtml(r.path)} (${r.matchedPath} path, keyVersion ${escapeHtml(r.keyVersion)}) · duplicates ${r.duplicates} · attempts ${r.attempts}<br>
-Outcome: ${escapeHtml(r.outcome)} · Last error: ${escapeHtml(r.lastError)}</div>
-<p class="muted">The body is shown through the admin API with tokens masked: <code>GET /api/v1/notifications/${escapeHtml(r.id)}</code>.</p>`,
+<div class="card">Type ${escapeHtml(r.type)} · received ${fmt(r.receivedAt)} on <code>${escapeHtml(r.path)}</code> · verified over the ${r.matchedPath === 'canonical' ? 'configured notify path' : 'path it arrived on'}, keyVersion ${escapeHtml(r.keyVersion)} · duplicates ${r.duplicates}${r.lastDuplicateAt ? ` (last ${fmt(r.lastDuplicateAt)})` : ''}<br>
+Processing: ${r.attempts} attempt(s)${r.processedAt ? `, processed ${fmt(r.processedAt)}` : ''}${r.nextAttemptAt && r.status === 'PENDING' ? `, next ${fmt(r.nextAttemptAt)}` : ''} · outcome ${escapeHtml(r.outcome ?? '—')} · ${authorization}${r.lastError ? `<br>Last error: <span id="error">${escapeHtml(r.lastError)}</span>` : ''}</div>
+${violations ? `<h2>Why it is quarantined</h2><ul id="violations">${violations}</ul>` : ''}
+<h2>Headers</h2><table>${headers}</table>
+<h2>Body</h2>${shown}`,
     );
   });
 

@@ -98,3 +98,48 @@ describe('dashboard sessions', () => {
     expect(await rotated.read(value, 2_000)).toBeUndefined();
   });
 });
+
+describe('the dashboard shows a notification whole', () => {
+  it('with its masked body and headers, why it is quarantined, and the authorization it changed', async () => {
+    const { t, get } = await signedIn();
+    await t.send({
+      authorizationNotifyType: 'TOKEN_CANCELED',
+      accessToken: 'T-page-secret-token',
+      reason: 'left',
+      result: OK,
+    });
+    await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', result: { resultStatus: 'S' } }); // no token: quarantined
+    await t.receiver.drain();
+    const rows = (await t.store.listInbox({ limit: 10 })).items;
+    const processed = rows.find((r) => r.status === 'PROCESSED');
+    const quarantined = rows.find((r) => r.status === 'QUARANTINED');
+    const page = await (await get(`/dashboard/inbox/${processed?.id}`)).text();
+    expect(page).toContain('TOKEN_CANCELED');
+    expect(page).not.toContain('T-page-secret-token');
+    expect(page).toMatch(/<pre id="body">[\s\S]*&quot;reason&quot;: &quot;left&quot;/);
+    expect(page).toContain('verified over the configured notify path');
+    expect(page).toMatch(
+      /<td>Signature<\/td><td><code>algorithm=RSA256,keyVersion=1,signature=.{0,8}…<\/code>/,
+    );
+    expect(page).toContain('outcome TOMBSTONED');
+    const bad = await (await get(`/dashboard/inbox/${quarantined?.id}`)).text();
+    expect(bad).toMatch(/<ul id="violations"><li><code>accessToken<\/code> required/);
+  });
+
+  it('pages through every row with an Older link, and refuses a forged cursor with a message', async () => {
+    const { t, get } = await signedIn();
+    for (let i = 0; i < 53; i++)
+      await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', accessToken: `T-page-${i}`, result: OK });
+    const first = await (await get('/dashboard/inbox')).text();
+    const ids = (html: string) => [...html.matchAll(/<code title="([^"]+)">/g)].map((m) => m[1]);
+    expect(ids(first)).toHaveLength(50);
+    const older = /<a id="older" href="([^"]+)">/.exec(first)?.[1]?.replace(/&amp;/g, '&') as string;
+    const second = await (await get(older)).text();
+    expect(ids(second)).toHaveLength(3);
+    expect(second).not.toContain('id="older"');
+    expect(new Set([...ids(first), ...ids(second)]).size).toBe(53);
+    const forged = await get('/dashboard/inbox?cursor=not-a-cursor');
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('That page link is not valid');
+  });
+});
