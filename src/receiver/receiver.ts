@@ -19,7 +19,7 @@ import { HandlerRegistry, type NotificationHandler } from './handlers.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 import { InboxProcessor, type ProcessorOptions } from './processor.js';
 import { createReceive, type RawRequest, type RawResponse, type Rejection } from './receive.js';
-import { reprocess } from './reprocess.js';
+import { replay, reprocess } from './reprocess.js';
 import { bindSecretKey, createSecrets, type Secrets } from './secrets.js';
 
 export const DEFAULT_NOTIFY_PATH = '/alipay/notify/authorization';
@@ -81,6 +81,8 @@ export interface Receiver {
   drain(): Promise<number>;
   /** Puts a QUARANTINED or FAILED notification back in the queue, re-validating quarantined bodies. */
   reprocess(inboxId: string): Promise<InboxRecord>;
+  /** Runs a PROCESSED notification's handlers again (its lifecycle is not applied twice). */
+  replay(inboxId: string): Promise<InboxRecord>;
   /** The decrypted raw body of a stored notification. */
   rawBodyOf(row: InboxRecord): Promise<Uint8Array>;
   readonly store: Store;
@@ -178,6 +180,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     stop: () => processor.stop(),
     drain: () => processor.drain(),
     reprocess: (inboxId) => reprocess({ store, secrets, clock, nudge: () => processor.nudge() }, inboxId),
+    replay: (inboxId) => replay({ store, secrets, clock, nudge: () => processor.nudge() }, inboxId),
     rawBodyOf: (row) => secrets.open(row.rawBody),
     store,
     secrets,

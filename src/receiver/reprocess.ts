@@ -1,6 +1,7 @@
 /**
  * Reprocessing: an operator puts a QUARANTINED or FAILED notification back in the queue. A quarantined
  * body is validated again (a schema fix may now accept it) and gets the event key it would have had.
+ * Replaying: a PROCESSED notification's handlers run again.
  */
 import type { Clock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
@@ -61,6 +62,25 @@ export async function reprocess(deps: ReprocessDeps, inboxId: string): Promise<I
   }
   if (!updated)
     throw new AuthNotifyError('CONFLICT', `notification ${inboxId} changed while reprocessing; try again`);
+  deps.nudge();
+  return updated;
+}
+
+/**
+ * Replays a PROCESSED notification: its handlers run again (at least once, as the first time); its
+ * lifecycle is not applied again. NOT_FOUND, or CONFLICT naming its status when it is not PROCESSED.
+ */
+export async function replay(deps: ReprocessDeps, inboxId: string): Promise<InboxRecord> {
+  const { store, clock } = deps;
+  const row = await store.getInbox(inboxId);
+  if (!row) throw new AuthNotifyError('NOT_FOUND', `notification ${inboxId} does not exist`);
+  const updated = row.status === 'PROCESSED' ? await store.replayInbox(inboxId, clock.now()) : undefined;
+  if (!updated) {
+    throw new AuthNotifyError(
+      'CONFLICT',
+      `notification ${inboxId} is ${row.status}; only PROCESSED ones can be replayed (reprocess FAILED or QUARANTINED ones)`,
+    );
+  }
   deps.nudge();
   return updated;
 }

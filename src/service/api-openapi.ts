@@ -1,7 +1,12 @@
 /** The service's OpenAPI 3.1 document, built from the zod schemas that validate each route. */
 
 import { buildOpenApi, commonOperations, notifyOperation, type Operation } from '../http/openapi-doc.js';
-import { AuthorizationsQuery, NotificationsQuery, StartAuthorizationBody } from './api-schemas.js';
+import {
+  AuthorizationsQuery,
+  NotificationsQuery,
+  ReplayBody,
+  StartAuthorizationBody,
+} from './api-schemas.js';
 /** Every route of the service API, described from the schemas that validate it. */
 export function serviceOperations(notifyPath: string, returnPath: string): Operation[] {
   const auth = true;
@@ -56,6 +61,28 @@ export function serviceOperations(notifyPath: string, returnPath: string): Opera
         '409': 'not reprocessable, with the reason',
         ...errors,
       },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/notifications/{id}/replay',
+      tag: 'admin',
+      auth,
+      summary: "Run a PROCESSED notification's handlers again (its lifecycle is not applied twice)",
+      responses: {
+        '202': 'queued',
+        '404': 'no such notification',
+        '409': 'not PROCESSED, with its status',
+        ...errors,
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/notifications/replay',
+      tag: 'admin',
+      auth,
+      body: ReplayBody,
+      summary: 'Replay PROCESSED notifications, newest first, by type and receipt time (at most 500)',
+      responses: { '202': '{replayed, ids}', ...errors },
     },
     {
       method: 'get',

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AUTHORIZATION_STATUSES } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { INBOX_STATUSES } from '../store/types.js';
 
 export const StartAuthorizationBody = z
@@ -46,3 +47,12 @@ export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string,
   }
   return parsed.data;
 }
+
+/** A batch replay: PROCESSED notifications, newest first, of a type and received after a time. */
+export const ReplayBody = z
+  .object({
+    type: z.enum(NOTIFY_TYPES).optional(),
+    receivedAfter: z.iso.datetime({ offset: true }).optional(),
+    limit: z.number().int().min(1).max(500).default(100),
+  })
+  .strict();

@@ -19,6 +19,7 @@ import {
   errorBody,
   NotificationsQuery,
   parseQuery,
+  ReplayBody,
   StartAuthorizationBody,
 } from './api-schemas.js';
 import { isoTimes, notificationSummary } from './api-views.js';
@@ -26,6 +27,7 @@ import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import { RejectionLimiter } from './rate-limit.js';
+import { replayBatch } from './replay.js';
 import { ADMIN_TOKEN } from './secret-file.js';
 import type { SignInLinks } from './sign-in-links.js';
 import type { StoreHealth } from './store-health.js';
@@ -164,6 +166,23 @@ export function createApi(options: ApiOptions): Hono {
   app.post('/api/v1/notifications/:id/reprocess', async (c) => {
     const row = await receiver.reprocess(c.req.param('id'));
     return c.json(notificationSummary(row), 202);
+  });
+
+  app.post('/api/v1/notifications/:id/replay', async (c) => {
+    const row = await receiver.replay(c.req.param('id'));
+    return c.json(notificationSummary(row), 202);
+  });
+
+  app.post('/api/v1/notifications/replay', async (c) => {
+    const body = await readJsonBody(c, ReplayBody);
+    if (!body.ok) throw new AuthNotifyError('PARAM_ILLEGAL', body.message);
+    const { type, receivedAfter, limit } = body.data;
+    const ids = await replayBatch(receiver, {
+      type,
+      receivedAfter: receivedAfter === undefined ? undefined : Date.parse(receivedAfter),
+      limit,
+    });
+    return c.json({ replayed: ids.length, ids }, 202);
   });
 
   app.get('/api/v1/authorizations', async (c) => {

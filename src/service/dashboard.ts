@@ -248,7 +248,9 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
         const action =
           r.status === 'QUARANTINED' || r.status === 'FAILED'
             ? `<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/reprocess"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Reprocess</button></form>`
-            : '';
+            : r.status === 'PROCESSED'
+              ? `<a href="/dashboard/inbox/${escapeHtml(r.id)}/replay">Replay…</a>`
+              : '';
         const why =
           r.violations?.map((v) => `${v.path || 'body'}: ${v.rule}`).join(', ') ?? r.lastError ?? '';
         return `<tr data-status="${r.status}"><td><a href="/dashboard/inbox/${escapeHtml(r.id)}"><code title="${escapeHtml(r.id)}">${escapeHtml(displayId(r.id))}</code></a></td><td>${escapeHtml(r.type)}</td><td><span class="badge">${r.status}</span></td><td>${r.duplicates}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml(why)}</td><td class="muted">${fmt(r.receivedAt)}</td><td>${action}</td></tr>`;
@@ -305,6 +307,33 @@ ${violations ? `<h2>Why it is quarantined</h2><ul id="violations">${violations}<
 <h2>Headers</h2><table>${headers}</table>
 <h2>Body</h2>${shown}`,
     );
+  });
+
+  app.get('/dashboard/inbox/:id/replay', async (c) => {
+    const r = await store.getInbox(c.req.param('id'));
+    if (!r) return render(c, 'Not found', '<h1>No such notification</h1>', 404);
+    const s = (await sessionOf(c)) as Session;
+    return render(
+      c,
+      'Replay',
+      `<h1>Replay notification <code>${escapeHtml(r.id)}</code>?</h1>
+<p>Your handlers for ${escapeHtml(r.type)} run again, with the same notification and outcome (${escapeHtml(r.outcome ?? '—')}); the authorization is not changed again. Handlers must be idempotent: they already ran for it.</p>
+<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/replay"><input type="hidden" name="csrf" value="${s.csrf}"><button id="confirm-replay">Run the handlers again</button> <a href="/dashboard/inbox/${escapeHtml(r.id)}">Cancel</a></form>`,
+    );
+  });
+
+  app.post('/dashboard/inbox/:id/replay', async (c) => {
+    let message: string;
+    try {
+      const row = await receiver.replay(c.req.param('id'));
+      message = `Notification ${displayId(row.id)} is queued again; its handlers run again shortly.`;
+    } catch (error) {
+      message =
+        error instanceof AuthNotifyError
+          ? `Not replayed: ${error.message}`
+          : 'Not replayed: unexpected error';
+    }
+    return c.redirect(`/dashboard/inbox?flash=${encodeURIComponent(message)}`, 303);
   });
 
   app.post('/dashboard/inbox/:id/reprocess', async (c) => {

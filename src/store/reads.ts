@@ -90,6 +90,8 @@ export const reads = {
     const { sql, params } = requeueQuery(id, now, reclassified);
     return first('requeue an inbox row', sql, params, toInboxRecord);
   },
+  replayInbox: (id: string, now: number) =>
+    first('replay an inbox row', SQL.replayInbox, [now, now, id], toInboxRecord),
   countInbox: (): ReadQuery<Record<InboxStatus, number>> => ({
     what: 'count the inbox',
     sql: SQL.countInbox,

@@ -76,6 +76,8 @@ export const SQL = {
     WHERE id = ? AND status = 'QUARANTINED' RETURNING *`,
   requeue: `UPDATE inbox SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = ?, updated_at = ?
     WHERE id = ? AND status IN ('FAILED', 'QUARANTINED') RETURNING *`,
+  replayInbox: `UPDATE inbox SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = ?, processed_at = NULL,
+      updated_at = ? WHERE id = ? AND status = 'PROCESSED' RETURNING *`,
   countInbox: 'SELECT status, COUNT(*) AS n FROM inbox GROUP BY status',
   inboxApplied: 'SELECT applied, outcome, authorization_id FROM inbox WHERE id = ?',
   markApplied: 'UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, updated_at = ? WHERE id = ?',

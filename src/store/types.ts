@@ -275,6 +275,11 @@ export interface Store {
     now: number,
     reclassified?: { eventKey: string; type: string; violations: null },
   ): Promise<InboxRecord | undefined>;
+  /**
+   * Queues a PROCESSED row again so that its handlers run again (a replay). Its lifecycle is not applied
+   * again: the row stays applied, with its outcome. Undefined when the row is not PROCESSED.
+   */
+  replayInbox(id: string, now: number): Promise<InboxRecord | undefined>;
   countInbox(): Promise<Record<InboxStatus, number>>;
 
   /**

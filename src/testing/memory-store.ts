@@ -197,6 +197,20 @@ export class MemoryStore implements Store {
     }
     return copy(row);
   }
+  async replayInbox(id: string, now: number): Promise<InboxRecord | undefined> {
+    this.#open();
+    const row = this.#inbox.get(id);
+    if (!row || row.status !== 'PROCESSED') return undefined;
+    Object.assign(row, {
+      status: 'PENDING',
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: now,
+      processedAt: null,
+      updatedAt: now,
+    });
+    return copy(row);
+  }
   async countInbox(): Promise<Record<InboxRecord['status'], number>> {
     this.#open();
     return counts(INBOX_STATUSES, this.#inbox.values());

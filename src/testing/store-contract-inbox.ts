@@ -1,7 +1,7 @@
 /** The store contract for the inbox: durable inserts, dedupe, leases, retries, quarantine, pages. */
 import { beforeEach, expect, it } from 'vitest';
 import type { Store } from '../store/types.js';
-import { drainAll, inboxRow, uid } from './store-contract-fixtures.js';
+import { ctx, drainAll, inboxRow, uid } from './store-contract-fixtures.js';
 
 export function inboxContract(current: () => Store): void {
   let store: Store;
@@ -143,6 +143,41 @@ export function inboxContract(current: () => Store): void {
     const requeued = await store.requeueInbox(row.id, T + 6000);
     expect(requeued).toMatchObject({ status: 'PENDING', attempts: 0, nextAttemptAt: T + 6000 });
     expect(await store.requeueInbox(row.id, T + 6001)).toBeUndefined();
+  });
+
+  it('replays a processed row: queued again, still applied with its outcome, and only when PROCESSED', async () => {
+    const T = 35_000_000;
+    await drainAll(store, T);
+    const row = inboxRow({ receivedAt: T });
+    await store.insertInbox(row);
+    expect(await store.replayInbox(row.id, T + 1)).toBeUndefined(); // PENDING: nothing to replay
+    const hash = uid('replay');
+    await store.claimInbox({ now: T, limit: 5, leaseMs: 1000, owner: 'A' });
+    await store.applyEvents([
+      {
+        input: {
+          lookup: { tokenHash: hash },
+          inbox: { id: row.id, owner: 'A' },
+          timelineId: uid('ev'),
+          now: T + 2,
+        },
+        event: { kind: 'TOKEN_CANCELED', tokenHash: hash },
+        ctx: { ...ctx(T + 2), inboxId: row.id },
+        finish: { owner: 'A' },
+      },
+    ]);
+    const replayed = await store.replayInbox(row.id, T + 10);
+    expect(replayed).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+      nextAttemptAt: T + 10,
+      processedAt: null,
+      applied: true,
+      outcome: 'TOMBSTONED',
+    });
+    const [again] = await store.claimInbox({ now: T + 10, limit: 5, leaseMs: 1000, owner: 'B' });
+    expect(again).toMatchObject({ id: row.id, applied: true, attempts: 1 });
+    expect(await store.replayInbox(row.id, T + 11)).toBeUndefined(); // PROCESSING now
   });
 
   it('keeps quarantined rows out of the queue until reclassified', async () => {

@@ -47,6 +47,7 @@ import type {
   OutboxRecord,
   Store,
 } from '../types.js';
+import { countDuplicates } from './duplicates.js';
 import { quoteIdent } from './identifiers.js';
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
@@ -234,7 +235,7 @@ export class PostgresStore implements Store {
     );
     const inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
     const known = rows.filter((row) => !inserted.has(row.eventKey));
-    const counted = known.length === 0 ? new Map<string, Row>() : await this.#countDuplicates(known);
+    const counted = known.length === 0 ? new Map<string, Row>() : await countDuplicates(this.#pool, known);
     return rows.map((row): InboxInsertResult => {
       const id = inserted.get(row.eventKey);
       if (id !== undefined) return { outcome: 'inserted', id, duplicates: 0 };
@@ -242,24 +243,6 @@ export class PostgresStore implements Store {
       if (!out) throw storeError(new Error('the stored copy was not found'), 'store the notification');
       return { outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) };
     });
-  }
-
-  /**
-   * Counts one more copy of each of these stored notifications in one statement (a batch never holds a
-   * key twice). The rows are locked in id order, as the processor's batch locks them, so the two do not
-   * deadlock; a deadlock with another writer aborts the statement without effect, and it is run again.
-   */
-  async #countDuplicates(rows: readonly NewInboxRow[]): Promise<Map<string, Row>> {
-    const params = rows.flatMap((row) => [row.eventKey, row.receivedAt]);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await this.#pool.query<Row>(numbered(SQL.countDuplicates(rows.length)), params);
-        return new Map(result.rows.map((r) => [r.event_key as string, r]));
-      } catch (error) {
-        if ((error as { code?: string }).code === '40P01' && attempt < 3) continue;
-        throw storeError(error, 'count duplicate notifications');
-      }
-    }
   }
 
   async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {
@@ -292,6 +275,10 @@ export class PostgresStore implements Store {
 
   async requeueInbox(...args: Parameters<Store['requeueInbox']>) {
     return this.#read(reads.requeueInbox(...args));
+  }
+
+  async replayInbox(id: string, now: number) {
+    return this.#read(reads.replayInbox(id, now));
   }
 
   async countInbox() {

@@ -231,6 +231,10 @@ export class SqliteStore implements Store {
     return this.#read(reads.requeueInbox(...args));
   }
 
+  async replayInbox(id: string, now: number) {
+    return this.#read(reads.replayInbox(id, now));
+  }
+
   async countInbox() {
     return this.#read(reads.countInbox());
   }
