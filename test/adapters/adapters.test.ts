@@ -15,7 +15,7 @@ import { honoHandler } from '../../src/adapters/hono.js';
 import { nextRouteHandlers } from '../../src/adapters/nextjs.js';
 import { sendWebResponse, toNodeHandler, toWebRequest } from '../../src/adapters/node-http.js';
 import type { Receiver } from '../../src/receiver/receiver.js';
-import { CLIENT_ID, OK, signAsFixtureAlipay, testReceiver } from '../helpers/receiver.js';
+import { CLIENT_ID, OK, recordingLogger, signAsFixtureAlipay, testReceiver } from '../helpers/receiver.js';
 
 const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}';
 const PATH = '/alipay/notify/authorization';
@@ -158,13 +158,7 @@ describe.each(adapters)('adapter contract: %s', (_name, start) => {
 
 describe('Express with express.json() in front', () => {
   it('explains that the raw body is gone instead of failing the signature, and logs it as an error', async () => {
-    const errors: string[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn() {},
-      error: (_f: object, m: string) => void errors.push(m),
-    };
+    const { seen, logger } = recordingLogger();
     const t = await testReceiver({ logger });
     const app = express();
     app.use(express.json());
@@ -181,7 +175,7 @@ describe('Express with express.json() in front', () => {
       expect(await response.json()).toMatchObject({
         result: { resultStatus: 'U', resultMessage: BODY_CONSUMED_MESSAGE },
       });
-      expect(errors).toEqual([`notification refused: ${BODY_CONSUMED_MESSAGE}`]);
+      expect(seen.error).toEqual([`notification refused: ${BODY_CONSUMED_MESSAGE}`]);
     } finally {
       await running.close();
     }

@@ -76,3 +76,17 @@ export async function testReceiver<C extends Clock = ManualClock>(
     },
   };
 }
+
+/** A logger that keeps the messages written at each level, for tests of what gets reported. */
+export function recordingLogger() {
+  const seen = { warn: [] as string[], error: [] as string[] };
+  return {
+    seen,
+    logger: {
+      debug() {},
+      info() {},
+      warn: (_fields: object, message: string) => void seen.warn.push(message),
+      error: (_fields: object, message: string) => void seen.error.push(message),
+    },
+  };
+}

@@ -3,7 +3,14 @@ import type { Rejection } from '../../src/receiver/receive.js';
 import { createReceiver } from '../../src/receiver/receiver.js';
 import { createMemoryStore } from '../../src/testing/memory-store.js';
 import { fixtureText } from '../helpers/fixtures.js';
-import { CLIENT_ID, OK, SECRET, signAsFixtureAlipay, testReceiver } from '../helpers/receiver.js';
+import {
+  CLIENT_ID,
+  OK,
+  recordingLogger,
+  SECRET,
+  signAsFixtureAlipay,
+  testReceiver,
+} from '../helpers/receiver.js';
 
 const canceled = { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-log-secret', result: OK };
 
@@ -86,13 +93,7 @@ describe('what an embedded receiver reports', () => {
   });
 
   it('answers as before when the onRejected hook throws, and logs that it did', async () => {
-    const errors: string[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn() {},
-      error: (_f: object, m: string) => void errors.push(m),
-    };
+    const { seen, logger } = recordingLogger();
     const t = await testReceiver({
       logger,
       onRejected: () => {
@@ -100,6 +101,6 @@ describe('what an embedded receiver reports', () => {
       },
     });
     expect((await t.receiver.handle(await tampered())).status).toBe(401);
-    expect(errors).toEqual(['the onRejected hook threw']);
+    expect(seen.error).toEqual(['the onRejected hook threw']);
   });
 });
