@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { escapeHtml, page } from '../http/html.js';
 import { describeIssues, readJsonBody } from '../http/json-body.js';
 import { AuthNotifyError } from '../protocol/errors.js';
-import { displayId } from '../protocol/ids.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { OUTBOX_STATUSES, type OutboxRecord } from '../store/types.js';
 import { notifyMerchant, randomToken, type SandboxContext } from './context.js';
+import { deliveryPage, deliveryRow, faultsCard, filterLinks } from './delivery-pages.js';
 import { FaultSettingsSchema } from './faults.js';
 import { formTokenOk } from './guard.js';
 
@@ -128,36 +128,37 @@ export function mountControl(app: Hono, ctx: SandboxContext): void {
   const formOk = async (c: Context) => formTokenOk(await c.req.parseBody(), csrf);
 
   app.get('/sandbox/deliveries', async (c) => {
+    const status = c.req.query('status') || undefined;
+    const type = c.req.query('type') || undefined;
+    const known = (OUTBOX_STATUSES as readonly string[]).includes(status ?? '');
     const rows: string[] = [];
-    for (const o of await ctx.sender.list({ limit: 100 })) {
-      const attempts = (await sender.get(o.id))?.attempts ?? [];
-      const timeline = attempts
-        .map((a) => {
-          const late = a.startedAt - a.dueAt;
-          return `#${a.run}.${a.number} due ${new Date(a.dueAt).toISOString().slice(11, 23)} · started ${late > 0 ? `+${late} ms` : 'on time'} → ${a.httpStatus ?? a.errorClass ?? '—'} <strong>${a.verdict}</strong>`;
-        })
-        .join('<br>');
-      const next =
-        o.status === 'PENDING' ? `<br>next due ${new Date(o.nextAttemptAt).toISOString().slice(11, 23)}` : '';
-      rows.push(
-        `<tr data-id="${escapeHtml(o.id)}" data-status="${escapeHtml(o.status)}"><td><code title="${escapeHtml(o.id)}">${escapeHtml(displayId(o.id))}</code></td><td>${escapeHtml(o.type)}</td><td><span class="badge">${escapeHtml(o.status)}</span></td><td class="muted">${timeline}${next}</td>
-<td><form method="post" action="/sandbox/deliveries/${escapeHtml(o.id)}/redeliver"><input type="hidden" name="csrf" value="${csrf}"><button class="secondary">Redeliver</button></form></td></tr>`,
-      );
+    for (const o of await ctx.sender.list({
+      status: known ? (status as OutboxRecord['status']) : undefined,
+      limit: 100,
+    })) {
+      if (type && o.type !== type) continue;
+      rows.push(deliveryRow(o, (await sender.get(o.id))?.attempts ?? [], csrf));
     }
-    const f = faults.settings;
-    const field = (name: keyof typeof f, label: string) =>
-      `<label>${label} <input type="number" min="0" name="${name}" value="${f[name]}" style="width:5rem"></label>`;
-    const faultForm = `<form method="post" action="/sandbox/faults" id="faults"><input type="hidden" name="csrf" value="${csrf}">
-${field('dropAcks', 'drop next acks')} ${field('delayMs', 'delay ms')} ${field('duplicates', 'duplicates')} ${field('concurrent', 'concurrent copies')} ${field('reorder', 'reorder')}<br>
-${field('corruptSignatures', 'corrupt signatures')} ${field('oldRequestTimes', 'stale Request-Time')} ${field('apiUnknown', 'API answers U')} ${field('badResponseSignatures', 'bad API signatures')}
-<button class="secondary">Set faults</button></form>`;
     return c.html(
       page(
         'Deliveries',
-        `<h1>Deliveries</h1><div class="card"><strong>Faults toward the merchant</strong>${faultForm}</div>
+        `<h1>Deliveries</h1>${faultsCard(faults.settings, csrf)}${filterLinks({ status: known ? status : undefined, type })}
 <table><tr><th>Id</th><th>Type</th><th>Status</th><th>Attempts against the schedule</th><th></th></tr>${rows.join('') || '<tr><td colspan="5">None yet.</td></tr>'}</table>`,
       ),
     );
+  });
+
+  app.get('/sandbox/deliveries/:id', async (c) => {
+    const found = await sender.get(c.req.param('id'));
+    if (!found) return c.html(page('Not found', '<h1>No such delivery</h1>'), 404);
+    return c.html(page('Delivery', deliveryPage(found.delivery, found.attempts, csrf)));
+  });
+
+  app.post('/sandbox/faults/clear', async (c) => {
+    if (!(await formOk(c)))
+      return c.html(page('Refused', '<h1>Refused: the form did not carry this page’s token</h1>'), 403);
+    faults.reset();
+    return c.redirect('/sandbox/deliveries', 303);
   });
 
   app.post('/sandbox/faults', async (c) => {

@@ -41,7 +41,8 @@ export class RecentRejections {
 
 function fmt(ms: number | string | null | undefined): string {
   if (ms === null || ms === undefined) return '';
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+  const iso = new Date(ms).toISOString();
+  return `<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 19)}</time>`;
 }
 
 export function mountDashboard(

@@ -188,4 +188,29 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
       sameSite: 'Strict',
     });
   });
+
+  it.each([1366, 1280, 1024])(
+    'lays out the inbox and the deliveries at %i px without wrapped dates or ids, or sideways scrolling',
+    async (width) => {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [url, name] of [
+        [`${dev.service}/dashboard/inbox`, 'inbox'],
+        [`${dev.sandbox}/sandbox/deliveries`, 'deliveries'],
+      ] as const) {
+        await page.goto(url);
+        // Expressions as text: this file is type-checked without the DOM library.
+        const overflow = (await page.evaluate(
+          'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+        )) as number;
+        expect(overflow).toBeLessThanOrEqual(0);
+        const wrapped = (await page.evaluate(
+          "[...document.querySelectorAll('time, td code')].filter((el) => el.getClientRects().length > 1).length",
+        )) as number;
+        expect(wrapped).toBe(0);
+        expect(await page.locator('time, td code').count()).toBeGreaterThan(0);
+        await shot(`11-${name}-${width}`);
+      }
+    },
+    60_000,
+  );
 });

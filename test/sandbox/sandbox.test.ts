@@ -454,6 +454,58 @@ describe('sandbox: faults toward the merchant', () => {
     expect(await (await fetch(`${sandbox.url}/sandbox/deliveries`)).text()).toContain('ACKNOWLEDGED');
   });
 
+  it('draws a delivery against its schedule on its own page, and filters the list by status and type', async () => {
+    await setFaults({ dropAcks: 1 });
+    const [id] = await send();
+    await deliverAll(); // the ack is dropped: one attempt, the next slot is due
+    const pageHtml = await (await fetch(`${sandbox.url}/sandbox/deliveries/${id}`)).text();
+    const slots = [...pageHtml.matchAll(/<tr data-slot="(\d+)">(.*?)<\/tr>/gs)];
+    expect(slots).toHaveLength(8);
+    expect(slots.map((m) => /\+([^<]+)<\/td>/.exec(m[2] as string)?.[1])).toEqual(
+      ['0ms', '2m', '12m', '22m', '1h 22m', '3h 22m', '9h 22m', '24h 22m'].map((d) =>
+        expect.stringMatching(new RegExp(`^${d.replace(/ /g, ' ?')}$`)),
+      ),
+    );
+    expect(slots[0]?.[2]).toMatch(/started .* → 200 <strong>ACK_DROPPED_BY_FAULT<\/strong>/);
+    expect(slots[1]?.[2]).toMatch(/<strong>next<\/strong>, due/);
+    expect(slots[2]?.[2]).toContain('not yet');
+    const pending = await (
+      await fetch(`${sandbox.url}/sandbox/deliveries?status=PENDING&type=TOKEN_CANCELED`)
+    ).text();
+    expect(pending).toContain(`data-id="${id}"`);
+    const acked = await (await fetch(`${sandbox.url}/sandbox/deliveries?status=ACKNOWLEDGED`)).text();
+    expect(acked).not.toContain(`data-id="${id}"`);
+    const otherType = await (await fetch(`${sandbox.url}/sandbox/deliveries?type=TOKEN_CREATED`)).text();
+    expect(otherType).not.toContain(`data-id="${id}"`);
+    expect((await fetch(`${sandbox.url}/sandbox/deliveries/nope`)).status).toBe(404);
+  });
+
+  it('describes every fault switch, says which are on, and clears them all', async () => {
+    await setFaults({ delayMs: 250, corruptSignatures: 2 });
+    const html = await (await fetch(`${sandbox.url}/sandbox/deliveries`)).text();
+    expect(html).toContain('Sign the next N deliveries with a signature that does not verify.');
+    expect(html).toMatch(/id="faults-on">On now: delay ms 250 · corrupt signatures 2</);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
+    const cleared = await fetch(`${sandbox.url}/sandbox/faults/clear`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf)}`,
+      redirect: 'manual',
+    });
+    expect(cleared.status).toBe(303);
+    expect(await (await fetch(`${sandbox.url}/sandbox/v1/faults`)).json()).toMatchObject({
+      delayMs: 0,
+      corruptSignatures: 0,
+    });
+    expect(await (await fetch(`${sandbox.url}/sandbox/deliveries`)).text()).toContain('No faults are on.');
+    const forged = await fetch(`${sandbox.url}/sandbox/faults/clear`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=forged',
+    });
+    expect(forged.status).toBe(403);
+  });
+
   it('shows why the deliveries page could not redeliver instead of redirecting as if it had', async () => {
     const html = await (await fetch(`${sandbox.url}/sandbox/deliveries`)).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
