@@ -13,11 +13,14 @@ import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
 import { redactedBody } from './body-view.js';
 import type { ClientAddress } from './client-address.js';
+import { activityChart, rejectionsChart } from './dashboard-chart.js';
 import { type Session, SessionCookies } from './dashboard-session.js';
 import type { SignInLinks } from './sign-in-links.js';
 
 const COOKIE = 'authnotify_session';
 const SESSION_MS = 8 * 3_600_000;
+/** How far back the home page's activity chart looks. */
+const ACTIVITY_WINDOW_MS = 3 * 3_600_000;
 /** Rows per dashboard page; older rows are a link away (cursor pagination, no cap). */
 const PAGE_SIZE = 50;
 const BANNER = 'authnotify — operator dashboard';
@@ -179,12 +182,11 @@ export function mountDashboard(
       : '';
     const counts = await store.countInbox();
     const rejections = options.rejections.byCode();
-    const health = `<div class="card" id="health">Inbox: ${INBOX_STATUSES.map((s) => `${s} <strong>${counts[s]}</strong>`).join(' · ')}<br>
-Rejected in the last hour: ${
-      Object.entries(rejections)
-        .map(([code, n]) => `${escapeHtml(code)} <strong>${n}</strong>`)
-        .join(' · ') || 'none'
-    }</div>`;
+    const now = Date.now();
+    const since = now - ACTIVITY_WINDOW_MS;
+    const activity = await store.inboxActivity(since, 60_000);
+    const health = `<div class="card" id="health">Inbox: ${INBOX_STATUSES.map((s) => `${s} <strong>${counts[s]}</strong>`).join(' · ')}
+${activityChart(activity, since, now, 60_000)}${rejectionsChart(rejections)}</div>`;
     const options_ = ['', ...AUTHORIZATION_STATUSES]
       .map((s) => `<option ${s === status ? 'selected' : ''} value="${s}">${s || 'any status'}</option>`)
       .join('');

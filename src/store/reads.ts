@@ -22,6 +22,7 @@ import {
   type AttemptRecord,
   type AuthorizationFilter,
   INBOX_STATUSES,
+  type InboxActivity,
   type InboxFilter,
   type InboxRecord,
   type InboxStatus,
@@ -90,6 +91,12 @@ export const reads = {
     const { sql, params } = requeueQuery(id, now, reclassified);
     return first('requeue an inbox row', sql, params, toInboxRecord);
   },
+  inboxActivity: (since: number, bucketMs: number): ReadQuery<InboxActivity[]> =>
+    all('count recent notifications', SQL.inboxActivity, [bucketMs, bucketMs, since], (r) => ({
+      bucket: Number(r.bucket),
+      status: r.status as InboxStatus,
+      count: Number(r.n),
+    })),
   replayInbox: (id: string, now: number) =>
     first('replay an inbox row', SQL.replayInbox, [now, now, id], toInboxRecord),
   countInbox: (): ReadQuery<Record<InboxStatus, number>> => ({

@@ -79,6 +79,9 @@ export const SQL = {
   replayInbox: `UPDATE inbox SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = ?, processed_at = NULL,
       updated_at = ? WHERE id = ? AND status = 'PROCESSED' RETURNING *`,
   countInbox: 'SELECT status, COUNT(*) AS n FROM inbox GROUP BY status',
+  /** Parameters: bucket ms, bucket ms, since. */
+  inboxActivity: `SELECT CAST(received_at / ? AS BIGINT) * ? AS bucket, status, COUNT(*) AS n FROM inbox WHERE received_at >= ?
+    GROUP BY bucket, status ORDER BY bucket, status`,
   inboxApplied: 'SELECT applied, outcome, authorization_id FROM inbox WHERE id = ?',
   markApplied: 'UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, updated_at = ? WHERE id = ?',
   /**

@@ -89,6 +89,14 @@ export type ClaimedInboxRow = Pick<
   | 'receivedAt'
 >;
 
+/** How many notifications of one status were received in one time bucket. */
+export interface InboxActivity {
+  /** Start of the bucket, epoch ms. */
+  bucket: number;
+  status: InboxStatus;
+  count: number;
+}
+
 export interface InboxInsertResult {
   outcome: 'inserted' | 'duplicate';
   id: string;
@@ -281,6 +289,8 @@ export interface Store {
    */
   replayInbox(id: string, now: number): Promise<InboxRecord | undefined>;
   countInbox(): Promise<Record<InboxStatus, number>>;
+  /** Notifications received since `since`, counted per `bucketMs` (by receipt time) and status, oldest first. */
+  inboxActivity(since: number, bucketMs: number): Promise<InboxActivity[]>;
 
   /**
    * Reads the snapshot `input.lookup` names, decides `event` with the pure lifecycle

@@ -20,6 +20,7 @@ import {
   type ApplyEventResult,
   type AttemptRecord,
   INBOX_STATUSES,
+  type InboxActivity,
   type InboxClaim,
   type InboxFinish,
   type InboxInsertResult,
@@ -196,6 +197,21 @@ export class MemoryStore implements Store {
       Object.assign(row, base);
     }
     return copy(row);
+  }
+  async inboxActivity(since: number, bucketMs: number): Promise<InboxActivity[]> {
+    this.#open();
+    const counts = new Map<string, InboxActivity>();
+    for (const r of this.#inbox.values()) {
+      if (r.receivedAt < since) continue;
+      const bucket = Math.floor(r.receivedAt / bucketMs) * bucketMs;
+      const key = `${bucket}|${r.status}`;
+      const entry = counts.get(key) ?? { bucket, status: r.status, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+    return [...counts.values()].sort(
+      (a, b) => a.bucket - b.bucket || (a.status < b.status ? -1 : a.status > b.status ? 1 : 0),
+    );
   }
   async replayInbox(id: string, now: number): Promise<InboxRecord | undefined> {
     this.#open();

@@ -180,6 +180,23 @@ export function inboxContract(current: () => Store): void {
     expect(await store.replayInbox(row.id, T + 11)).toBeUndefined(); // PROCESSING now
   });
 
+  it('counts recent notifications per time bucket and status, oldest first', async () => {
+    const T = 36_000_000_000; // far from every other test's rows
+    const rows = [
+      inboxRow({ receivedAt: T + 1_000 }),
+      inboxRow({ receivedAt: T + 59_999 }),
+      inboxRow({ receivedAt: T + 60_000 }),
+      inboxRow({ receivedAt: T + 61_000, status: 'QUARANTINED', eventKey: `QUARANTINED:${uid('q')}` }),
+      inboxRow({ receivedAt: T - 1 }), // before the window
+    ];
+    for (const r of rows) await store.insertInbox(r);
+    expect(await store.inboxActivity(T, 60_000)).toEqual([
+      { bucket: T, status: 'PENDING', count: 2 },
+      { bucket: T + 60_000, status: 'PENDING', count: 1 },
+      { bucket: T + 60_000, status: 'QUARANTINED', count: 1 },
+    ]);
+  });
+
   it('keeps quarantined rows out of the queue until reclassified', async () => {
     const T = 40_000_000;
     await drainAll(store, T);

@@ -143,3 +143,37 @@ describe('the dashboard shows a notification whole', () => {
     expect(await forged.text()).toContain('That page link is not valid');
   });
 });
+
+describe('the dashboard home page', () => {
+  it('draws notifications per minute by status and the last hour’s rejections by code', async () => {
+    const { t, get } = await signedIn();
+    t.clock.set(Date.now()); // the chart looks back from the wall clock
+    for (const token of ['T-chart-1', 'T-chart-2'])
+      await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', accessToken: token, result: OK });
+    await t.receiver.drain();
+    const html = await (await get('/dashboard/authorizations')).text();
+    expect(html).toMatch(/<figcaption>Notifications received per minute, last 3 h: 2 \(peak 2\/min\)/);
+    const bars = [...html.matchAll(/<rect [^>]*fill="(#[0-9a-f]+)"><title>\d\d:\d\d (\w+) (\d+)<\/title>/g)];
+    expect(bars.map((m) => [m[2], m[3]])).toEqual([['PROCESSED', '2']]);
+    expect(html).toContain('No rejected requests in the last hour.');
+  });
+
+  it('shows rejections by code once some were refused', async () => {
+    const t = await testReceiver();
+    const { RecentRejections } = await import('../../src/service/dashboard.js');
+    const rejections = new RecentRejections();
+    const app = createApi({ receiver: t.receiver, adminToken: TOKEN, rejections });
+    rejections.observer.received?.('rejected', 'INVALID_SIGNATURE', null, 1);
+    rejections.observer.received?.('rejected', 'INVALID_SIGNATURE', null, 1);
+    rejections.observer.received?.('rejected', 'CLIENT_ID_MISMATCH', null, 1);
+    const login = await app.request('/dashboard/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKEN}`,
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const html = await (await app.request('/dashboard/authorizations', { headers: { cookie } })).text();
+    const labels = [...html.matchAll(/<text x="0" y="\d+" font-size="12">(\w+)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toEqual(['INVALID_SIGNATURE', 'CLIENT_ID_MISMATCH']);
+  });
+});

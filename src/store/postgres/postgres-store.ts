@@ -277,6 +277,10 @@ export class PostgresStore implements Store {
     return this.#read(reads.requeueInbox(...args));
   }
 
+  async inboxActivity(since: number, bucketMs: number) {
+    return this.#read(reads.inboxActivity(since, bucketMs));
+  }
+
   async replayInbox(id: string, now: number) {
     return this.#read(reads.replayInbox(id, now));
   }

@@ -151,6 +151,9 @@ export class ThreadedSqliteStore implements Store {
   requeueInbox(...args: Parameters<Store['requeueInbox']>) {
     return this.#call('requeueInbox', args);
   }
+  inboxActivity(...args: Parameters<Store['inboxActivity']>) {
+    return this.#call('inboxActivity', args);
+  }
   replayInbox(...args: Parameters<Store['replayInbox']>) {
     return this.#call('replayInbox', args);
   }

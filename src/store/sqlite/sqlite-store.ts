@@ -231,6 +231,10 @@ export class SqliteStore implements Store {
     return this.#read(reads.requeueInbox(...args));
   }
 
+  async inboxActivity(since: number, bucketMs: number) {
+    return this.#read(reads.inboxActivity(since, bucketMs));
+  }
+
   async replayInbox(id: string, now: number) {
     return this.#read(reads.replayInbox(id, now));
   }
