@@ -4,7 +4,7 @@
  * service's secret key (every process has the same one) over the id, the expiry and a fingerprint of the
  * admin token, so that changing the admin token ends every session. Nothing is kept in memory.
  */
-import { sha256Hex, timingSafeEqualString, toHex, utf8 } from '../protocol/bytes.js';
+import { sha256Hex, timingSafeEqualString, utf8 } from '../protocol/bytes.js';
 import type { Secrets } from '../receiver/secrets.js';
 
 export interface Session {

@@ -9,11 +9,12 @@ import { displayId } from '../protocol/ids.js';
 import type { Logger } from '../protocol/logger.js';
 import type { ReceiverObserver } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
-import { INBOX_STATUSES, type InboxStatus } from '../store/types.js';
+import { INBOX_STATUSES } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
 import { redactedBody } from './body-view.js';
 import type { ClientAddress } from './client-address.js';
 import { activityChart, rejectionsChart } from './dashboard-chart.js';
+import { authorizationQuery, inboxSearch } from './dashboard-search.js';
 import { type Session, SessionCookies } from './dashboard-session.js';
 import type { SignInLinks } from './sign-in-links.js';
 
@@ -157,16 +158,24 @@ export function mountDashboard(
       ? (status as AuthorizationStatus)
       : undefined;
     const cursor = c.req.query('cursor') || undefined;
+    const asked = authorizationQuery(q);
+    if (asked.kind === 'id' && (await store.getAuthorization(asked.id)))
+      return c.redirect(`/dashboard/authorizations/${encodeURIComponent(asked.id)}`, 303);
     let listed: Awaited<ReturnType<typeof store.listAuthorizations>>;
     try {
-      listed = await store.listAuthorizations({
-        status: statusFilter,
-        merchantUserId: q || undefined,
-        limit: PAGE_SIZE,
-        cursor,
-      });
-      if (q && listed.items.length === 0 && !cursor)
-        listed = await store.listAuthorizations({ status: statusFilter, authState: q, limit: PAGE_SIZE });
+      const base = { status: statusFilter, limit: PAGE_SIZE, cursor };
+      if (asked.kind === 'login')
+        listed = await store.listAuthorizations({ ...base, userLoginIdMasked: asked.masked });
+      else {
+        const text = asked.kind === 'text' ? asked.text : undefined;
+        listed = await store.listAuthorizations({ ...base, merchantUserId: text });
+        if (text && listed.items.length === 0 && !cursor)
+          listed = await store.listAuthorizations({
+            status: statusFilter,
+            authState: text,
+            limit: PAGE_SIZE,
+          });
+      }
     } catch (error) {
       if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
       return render(
@@ -200,7 +209,7 @@ ${activityChart(activity, since, now, 60_000)}${rejectionsChart(rejections)}</di
       c,
       'Authorizations',
       `<h1>Authorizations</h1>${health}
-<form method="get"><select name="status">${options_}</select> <input name="q" placeholder="merchant user id or authState" value="${escapeHtml(q ?? '')}" size="30"> <button class="secondary">Filter</button></form>
+<form method="get"><select name="status">${options_}</select> <input name="q" placeholder="id, merchant user id, authState or wallet login" value="${escapeHtml(q ?? '')}" size="30"> <button class="secondary">Filter</button></form>
 <table><tr><th>Id</th><th>Status</th><th>Merchant user</th><th>Wallet login</th><th>Reason</th><th>Updated</th></tr>${rows || '<tr><td colspan="6">None.</td></tr>'}</table>${more}`,
     );
   });
@@ -226,17 +235,17 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
   });
 
   app.get('/dashboard/inbox', async (c) => {
-    const status = c.req.query('status');
-    const filter = (INBOX_STATUSES as readonly string[]).includes(status ?? '')
-      ? (status as InboxStatus)
-      : undefined;
+    const search = inboxSearch(c.req.query());
+    if (search.id) {
+      const found = await store.getInbox(search.id);
+      if (found) return c.redirect(`/dashboard/inbox/${encodeURIComponent(found.id)}`, 303);
+    }
     const s = (await sessionOf(c)) as Session;
-    const flash = c.req.query('flash');
-    const type = c.req.query('type') || undefined;
+    const flash = search.id ? `No notification has the id ${search.id}.` : c.req.query('flash');
     const cursor = c.req.query('cursor') || undefined;
     let listed: Awaited<ReturnType<typeof store.listInbox>>;
     try {
-      listed = await store.listInbox({ status: filter, type, limit: PAGE_SIZE, cursor });
+      listed = await store.listInbox({ ...search.filter, limit: PAGE_SIZE, cursor });
     } catch (error) {
       if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
       return render(
@@ -263,12 +272,12 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
       .map((st) => `<a href="/dashboard/inbox${st ? `?status=${st}` : ''}">${st || 'all'}</a>`)
       .join(' · ');
     const more = listed.nextCursor
-      ? `<p><a id="older" href="/dashboard/inbox?${new URLSearchParams({ ...(filter ? { status: filter } : {}), ...(type ? { type } : {}), cursor: listed.nextCursor })}">Older →</a></p>`
+      ? `<p><a id="older" href="/dashboard/inbox?${new URLSearchParams({ ...search.params, cursor: listed.nextCursor })}">Older →</a></p>`
       : '';
     return render(
       c,
       'Inbox',
-      `<h1>Inbox</h1>${flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : ''}<p>${links}</p>
+      `<h1>Inbox</h1>${flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : ''}<p>${links}</p>${search.form}
 <table><tr><th>Id</th><th>Type</th><th>Status</th><th>Dup.</th><th>Outcome</th><th>Why</th><th>Received</th><th></th></tr>${rows || '<tr><td colspan="8">None.</td></tr>'}</table>${more}`,
     );
   });

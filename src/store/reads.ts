@@ -63,8 +63,16 @@ function paged<T>(
   filter: { limit: number; cursor?: string | undefined },
   map: (row: Row) => T,
   cursorOf: (record: T) => string,
+  range: Parameters<typeof pageQuery>[5] = {},
 ): ReadQuery<Page<T>> {
-  const { sql, params } = pageQuery(table, timeColumn, filters, decodeCursor(filter.cursor), filter.limit);
+  const { sql, params } = pageQuery(
+    table,
+    timeColumn,
+    filters,
+    decodeCursor(filter.cursor),
+    filter.limit,
+    range,
+  );
   return { what, sql, params, shape: (rows) => page(rows.map(map), filter.limit, cursorOf) };
 }
 
@@ -78,10 +86,12 @@ export const reads = {
       [
         ['status', filter.status],
         ['type', filter.type],
+        ['outcome', filter.outcome],
       ],
       filter,
       toInboxRecord,
       (r) => encodeCursor(r.receivedAt, r.id),
+      { from: filter.receivedFrom, to: filter.receivedTo },
     ),
   requeueInbox: (
     id: string,
@@ -144,6 +154,7 @@ export const reads = {
         ['auth_state', filter.authState],
         ['token_hash', filter.tokenHash],
         ['merchant_user_id', filter.merchantUserId],
+        ['user_login_id_masked', filter.userLoginIdMasked],
       ],
       filter,
       toAuthorizationRecord,

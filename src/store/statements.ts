@@ -155,6 +155,8 @@ export function pageQuery(
   filters: [column: string, value: string | undefined][],
   cursor: [number, string] | undefined,
   limit: number,
+  /** The time column from (inclusive) and to (exclusive), epoch ms. */
+  range: { from?: number | undefined; to?: number | undefined } = {},
 ): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -162,6 +164,14 @@ export function pageQuery(
     if (value === undefined || value === '') continue;
     where.push(`${column} = ?`);
     params.push(value);
+  }
+  if (range.from !== undefined) {
+    where.push(`${timeColumn} >= ?`);
+    params.push(range.from);
+  }
+  if (range.to !== undefined) {
+    where.push(`${timeColumn} < ?`);
+    params.push(range.to);
   }
   if (cursor) {
     where.push(`(${timeColumn} < ? OR (${timeColumn} = ? AND id < ?))`);

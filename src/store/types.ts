@@ -118,6 +118,12 @@ export type InboxFinish =
 export interface InboxFilter {
   status?: InboxStatus | undefined;
   type?: string | undefined;
+  /** What applying it did (APPLIED, NO_CHANGE, TOMBSTONED, …). */
+  outcome?: string | undefined;
+  /** Received at or after this time (epoch ms). */
+  receivedFrom?: number | undefined;
+  /** Received before this time (epoch ms). */
+  receivedTo?: number | undefined;
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string | undefined;
@@ -173,6 +179,8 @@ export interface AuthorizationFilter {
   authState?: string | undefined;
   tokenHash?: string | undefined;
   merchantUserId?: string | undefined;
+  /** The wallet login as stored, masked (mask the login you search for with `maskLoginId`). */
+  userLoginIdMasked?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }

@@ -192,7 +192,8 @@ export class MemoryAuthorizations {
       (!filter.status || a.status === filter.status) &&
       (!filter.authState || a.authState === filter.authState) &&
       (!filter.tokenHash || a.tokenHash === filter.tokenHash) &&
-      (!filter.merchantUserId || a.merchantUserId === filter.merchantUserId);
+      (!filter.merchantUserId || a.merchantUserId === filter.merchantUserId) &&
+      (!filter.userLoginIdMasked || a.userLoginIdMasked === filter.userLoginIdMasked);
     return paged(this.#rows.values(), filter, (a) => a.updatedAt, keep);
   }
   timeline(authorizationId: string): TimelineEntry[] {

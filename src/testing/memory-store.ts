@@ -169,7 +169,11 @@ export class MemoryStore implements Store {
   async listInbox(filter: Parameters<Store['listInbox']>[0]): Promise<Page<InboxRecord>> {
     this.#open();
     const keep = (r: InboxRecord) =>
-      (!filter.status || r.status === filter.status) && (!filter.type || r.type === filter.type);
+      (!filter.status || r.status === filter.status) &&
+      (!filter.type || r.type === filter.type) &&
+      (!filter.outcome || r.outcome === filter.outcome) &&
+      (filter.receivedFrom === undefined || r.receivedAt >= filter.receivedFrom) &&
+      (filter.receivedTo === undefined || r.receivedAt < filter.receivedTo);
     return paged(this.#inbox.values(), filter, (r) => r.receivedAt, keep);
   }
   async requeueInbox(

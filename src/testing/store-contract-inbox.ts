@@ -197,6 +197,33 @@ export function inboxContract(current: () => Store): void {
     ]);
   });
 
+  it('filters the inbox by outcome and by a receipt time range', async () => {
+    const T = 37_000_000_000;
+    const type = `RANGE_${uid('t')}`;
+    const rows = [T, T + 10, T + 20, T + 30].map((at) => inboxRow({ receivedAt: at, type }));
+    for (const r of rows) await store.insertInbox(r);
+    const listed = await store.listInbox({ type, receivedFrom: T + 10, receivedTo: T + 30, limit: 10 });
+    expect(listed.items.map((r) => r.receivedAt)).toEqual([T + 20, T + 10]);
+    // outcome: apply one of them
+    await store.claimInbox({ now: T + 40, limit: 500, leaseMs: 60_000, owner: 'A' });
+    const hash = uid('outcome');
+    await store.applyEvents([
+      {
+        input: {
+          lookup: { tokenHash: hash },
+          inbox: { id: rows[0]?.id as string, owner: 'A' },
+          timelineId: uid('ev'),
+          now: T + 41,
+        },
+        event: { kind: 'TOKEN_CANCELED', tokenHash: hash },
+        ctx: { ...ctx(T + 41), inboxId: rows[0]?.id as string },
+      },
+    ]);
+    const tombstoned = await store.listInbox({ type, outcome: 'TOMBSTONED', limit: 10 });
+    expect(tombstoned.items.map((r) => r.id)).toEqual([rows[0]?.id]);
+    expect((await store.listInbox({ type, outcome: 'APPLIED', limit: 10 })).items).toEqual([]);
+  });
+
   it('keeps quarantined rows out of the queue until reclassified', async () => {
     const T = 40_000_000;
     await drainAll(store, T);

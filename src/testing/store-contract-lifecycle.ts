@@ -143,6 +143,20 @@ export function lifecycleContract(current: () => Store): void {
     ]);
     expect((await store.listAuthorizations({ authState, limit: 5 })).items).toHaveLength(1);
     const active = await store.listAuthorizations({ status: 'ACTIVE', limit: 100 });
+    const masked = uid('a****@example.com');
+    const withLogin = authorization({ userLoginIdMasked: masked });
+    await store.saveConsult(
+      {
+        authState: withLogin.authState as string,
+        authorizationId: withLogin.id,
+        merchantReference: null,
+        createdAt: 1,
+        expiresAt: null,
+      },
+      withLogin,
+    );
+    const byLogin = await store.listAuthorizations({ userLoginIdMasked: masked, limit: 5 });
+    expect(byLogin.items.map((a) => a.id)).toEqual([withLogin.id]);
     expect(active.items.some((a) => a.id === id)).toBe(true);
     // A lookup that misses the existing row makes the lifecycle create a second one with the same token
     // hash: the store refuses it as a typed CONFLICT and writes nothing.

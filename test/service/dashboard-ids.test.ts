@@ -177,3 +177,59 @@ describe('the dashboard home page', () => {
     expect(labels).toEqual(['INVALID_SIGNATURE', 'CLIENT_ID_MISMATCH']);
   });
 });
+
+describe('searching the dashboard', () => {
+  it('finds notifications by id, type, outcome and a UTC time range', async () => {
+    const { t, get } = await signedIn();
+    const start = t.clock.now();
+    await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-search-1', result: OK });
+    t.clock.advance(3 * 60_000);
+    await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-search-2', result: OK });
+    await t.receiver.drain();
+    const rows = (await t.store.listInbox({ limit: 10 })).items;
+    const shown = async (query: string) =>
+      [...(await (await get(`/dashboard/inbox?${query}`)).text()).matchAll(/<code title="([^"]+)">/g)].map(
+        (m) => m[1],
+      );
+    const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    expect(await shown(`from=${minute(start + 60_000)}`)).toEqual([rows[0]?.id]);
+    expect(await shown(`to=${minute(start + 60_000)}`)).toEqual([rows[1]?.id]);
+    expect(await shown('outcome=TOMBSTONED&type=TOKEN_CANCELED')).toHaveLength(2);
+    expect(await shown('outcome=APPLIED')).toEqual([]);
+    const byId = await get(`/dashboard/inbox?id=${rows[1]?.id}`);
+    expect(byId.status).toBe(303);
+    expect(byId.headers.get('location')).toBe(`/dashboard/inbox/${rows[1]?.id}`);
+    expect(await (await get('/dashboard/inbox?id=no-such-id')).text()).toContain(
+      'No notification has the id no-such-id.',
+    );
+  });
+
+  it('finds authorizations by id and by the wallet login, searched masked as it is stored', async () => {
+    const { t, get } = await signedIn();
+    const { newAuthorization } = await import('../../src/authorization/record.js');
+    const a = newAuthorization({
+      id: '01a2b3c4-0000-7000-8000-000000000001',
+      status: 'ACTIVE',
+      authState: 'st-search',
+      userLoginIdMasked: 'e****@example.com',
+      createdAt: 1,
+    });
+    await t.store.saveConsult(
+      {
+        authState: 'st-search',
+        authorizationId: a.id,
+        merchantReference: null,
+        createdAt: 1,
+        expiresAt: null,
+      },
+      a,
+    );
+    const byId = await get(`/dashboard/authorizations?q=${a.id}`);
+    expect(byId.status).toBe(303);
+    expect(byId.headers.get('location')).toBe(`/dashboard/authorizations/${a.id}`);
+    const byLogin = await (await get('/dashboard/authorizations?q=eve%40example.com')).text();
+    expect(byLogin).toContain(`title="${a.id}"`);
+    const other = await (await get('/dashboard/authorizations?q=bob%40example.com')).text();
+    expect(other).not.toContain(`title="${a.id}"`);
+  });
+});
