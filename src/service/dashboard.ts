@@ -218,7 +218,19 @@ ${activityChart(activity, since, now, 60_000)}${rejectionsChart(rejections)}</di
     const a = await store.getAuthorization(c.req.param('id'));
     if (!a) return render(c, 'Not found', '<h1>No such authorization</h1>', 404);
     const v = toAuthorizationView(a);
-    const timeline = (await store.timeline(a.id))
+    const events = await store.timeline(a.id);
+    // The notifications that moved it, as its timeline names them (newest first).
+    const inboxIds = [...new Set(events.flatMap((e) => (e.inboxId ? [e.inboxId] : [])))].reverse();
+    const notifications = (await Promise.all(inboxIds.map((id) => store.getInbox(id))))
+      .flatMap((r) =>
+        r
+          ? [
+              `<tr><td><a href="/dashboard/inbox/${escapeHtml(r.id)}"><code title="${escapeHtml(r.id)}">${escapeHtml(displayId(r.id))}</code></a></td><td>${escapeHtml(r.type)}</td><td><span class="badge">${r.status}</span></td><td>${escapeHtml(r.outcome)}</td><td>${r.duplicates}</td><td class="muted">${fmt(r.receivedAt)}</td></tr>`,
+            ]
+          : [],
+      )
+      .join('');
+    const timeline = events
       .map(
         (e) =>
           `<tr><td class="muted">${fmt(e.at)}</td><td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.from ?? '—')} → ${escapeHtml(e.to ?? '—')}</td><td>${escapeHtml(e.detail)}</td><td>${e.inboxId ? `<a href="/dashboard/inbox/${escapeHtml(e.inboxId)}">notification</a>` : ''}</td></tr>`,
@@ -230,7 +242,8 @@ ${activityChart(activity, since, now, 60_000)}${rejectionsChart(rejections)}</di
       `<h1>Authorization <code>${escapeHtml(v.id)}</code> <span class="badge" id="status">${v.status}</span></h1>
 <div class="card">Merchant user: ${escapeHtml(v.merchantUserId)} · Wallet login: ${escapeHtml(v.userLoginId)} · Wallet user id: ${escapeHtml(v.userId)}<br>
 Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.createdAt)} · Updated ${fmt(v.updatedAt)}</div>
-<h2>Timeline</h2><table><tr><th>When</th><th>Event</th><th>Status</th><th>Detail</th><th></th></tr>${timeline || '<tr><td colspan="5">No events yet.</td></tr>'}</table>`,
+<h2>Timeline</h2><table><tr><th>When</th><th>Event</th><th>Status</th><th>Detail</th><th></th></tr>${timeline || '<tr><td colspan="5">No events yet.</td></tr>'}</table>
+<h2>Notifications</h2><table id="notifications"><tr><th>Id</th><th>Type</th><th>Status</th><th>Outcome</th><th>Dup.</th><th>Received</th></tr>${notifications || '<tr><td colspan="6">None: it changed through the flow only.</td></tr>'}</table>`,
     );
   });
 

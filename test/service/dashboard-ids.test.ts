@@ -233,3 +233,47 @@ describe('searching the dashboard', () => {
     expect(other).not.toContain(`title="${a.id}"`);
   });
 });
+
+describe('an authorization page', () => {
+  it('lists the notifications that moved it, newest first, beside its timeline', async () => {
+    const { t, get } = await signedIn();
+    const { newAuthorization } = await import('../../src/authorization/record.js');
+    const a = newAuthorization({
+      id: '01a2b3c4-0000-7000-8000-0000000000aa',
+      status: 'PENDING',
+      authState: 'st-page',
+      createdAt: t.clock.now(),
+    });
+    await t.store.saveConsult(
+      {
+        authState: 'st-page',
+        authorizationId: a.id,
+        merchantReference: null,
+        createdAt: t.clock.now(),
+        expiresAt: null,
+      },
+      a,
+    );
+    await t.send({
+      authorizationNotifyType: 'TOKEN_CREATED',
+      accessToken: 'T-page-a',
+      authState: 'st-page',
+      result: OK,
+    });
+    await t.receiver.drain();
+    t.clock.advance(1000);
+    await t.send({
+      authorizationNotifyType: 'TOKEN_CANCELED',
+      accessToken: 'T-page-a',
+      reason: 'left',
+      result: OK,
+    });
+    await t.receiver.drain();
+    const inbox = (await t.store.listInbox({ limit: 5 })).items; // newest first
+    const html = await (await get(`/dashboard/authorizations/${a.id}`)).text();
+    const table = html.slice(html.indexOf('<table id="notifications">'));
+    const listed = [...table.matchAll(/<code title="([^"]+)">/g)].map((m) => m[1]);
+    expect(listed).toEqual(inbox.map((r) => r.id));
+    expect(table).toMatch(/TOKEN_CANCELED<\/td><td><span class="badge">PROCESSED<\/span><\/td><td>APPLIED/);
+  });
+});
