@@ -3,8 +3,8 @@
  * authorizations by every key, consults, tombstones — locked FOR UPDATE on PostgreSQL), every event is
  * decided in order on an in-memory overlay with the pure lifecycle (a later event sees an earlier one's
  * write, as in one-by-one application), and the writes go out once per changed row. On PostgreSQL this
- * turns five round trips per event into a handful per batch. Same decisions, same rows, same results
- * as `applyEventSteps` run event after event.
+ * turns five round trips per event into a handful per batch. A single `applyEvent` is a batch of one:
+ * one implementation of the lifecycle's writes for every path.
  */
 import { decideLifecycle } from '../authorization/lifecycle.js';
 import type {
@@ -17,7 +17,8 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { all, run, type Steps } from './apply-event.js';
 import {
   authorizationValues,
-  COLUMN_OF,
+  FIELD_OF,
+  patchAssignments,
   type Row,
   toAuthorizationRecord,
   toConsultRecord,
@@ -194,16 +195,13 @@ export function* applyBatchSteps(
       const current = overlay.byId.get(write.id);
       if (!current || current.version !== write.expectedVersion)
         throw new AuthNotifyError('CONFLICT', `authorization ${write.id} changed concurrently`);
+      // patchAssignments refuses the fields a patch may not touch (id, version, created_at, unknown ones).
+      const patched = patchAssignments(write.patch).columns;
       const next = { ...current, version: current.version + 1 } as Record<string, unknown>;
+      for (const column of patched)
+        next[FIELD_OF[column] as string] = write.patch[FIELD_OF[column] as keyof typeof write.patch];
       const columns = overlay.changedColumns.get(write.id) ?? new Set<string>();
-      for (const [field, value] of Object.entries(write.patch)) {
-        if (value === undefined) continue;
-        const column = COLUMN_OF[field];
-        if (!column || column === 'id' || column === 'version' || column === 'created_at')
-          throw new AuthNotifyError('INTERNAL_ERROR', `authorization field ${field} cannot be patched`);
-        next[field] = value;
-        columns.add(column);
-      }
+      for (const column of patched) columns.add(column);
       overlay.changedColumns.set(write.id, columns);
       overlay.put(next as unknown as AuthorizationRecord, current);
       authorizationId = write.id;
@@ -258,9 +256,9 @@ function* writeBatch(
     if (overlay.created.has(id)) continue;
     const record = overlay.byId.get(id) as unknown as Record<string, unknown>;
     const fields = [...columns];
-    const values = fields.map((c) => record[FIELD[c] as string]);
+    const values = fields.map((c) => record[FIELD_OF[c] as string]);
     const steps = Number(record.version) - (overlay.readVersion.get(id) ?? 0);
-    const sql = `UPDATE authorizations SET ${fields.map((c) => `${c} = ?`).join(', ')}, version = version + ? WHERE id = ? AND version = ?`;
+    const sql = SQL.updateAuthorization(fields);
     const changed = yield* run(sql, ...values, steps, id, overlay.readVersion.get(id));
     if (changed !== 1) throw new AuthNotifyError('CONFLICT', `authorization ${id} changed concurrently`);
   }
@@ -311,5 +309,11 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-/** Record field of each column. */
-const FIELD: Record<string, string> = Object.fromEntries(Object.entries(COLUMN_OF).map(([f, c]) => [c, f]));
+/** `applyEvent`: a batch of one. */
+export function* applyOneSteps(
+  application: LifecycleApplication,
+  dialect: BatchDialect,
+): Steps<ApplyEventResult> {
+  const [result] = yield* applyBatchSteps([application], dialect);
+  return result as ApplyEventResult;
+}

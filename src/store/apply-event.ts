@@ -1,36 +1,21 @@
 /**
- * The body of `applyEvent` and `saveConsult`, written once as generators that yield queries. The SQLite
- * store drives them synchronously inside a better-sqlite3 transaction; the PostgreSQL store drives them
- * with `await` inside BEGIN … COMMIT. Same statements, same order, same decision.
+ * Store work written once as generators that yield queries, for the statements a store runs in one
+ * transaction (`saveConsult`, finishing, delivery attempts; lifecycle events are in apply-batch.ts). The
+ * SQLite store drives them synchronously inside a better-sqlite3 transaction; the PostgreSQL store drives
+ * them with `await` inside BEGIN … COMMIT. Same statements, same order.
  */
-import { decideLifecycle } from '../authorization/lifecycle.js';
-import type {
-  AuthorizationRecord,
-  ConsultRecord,
-  LifecycleContext,
-  LifecycleEvent,
-  LifecycleSnapshot,
-} from '../authorization/types.js';
-import { AuthNotifyError } from '../protocol/errors.js';
+import type { AuthorizationRecord, ConsultRecord } from '../authorization/types.js';
 import { uuidv7 } from '../protocol/ids.js';
-import {
-  authorizationValues,
-  patchAssignments,
-  type Row,
-  toAuthorizationRecord,
-  toConsultRecord,
-  toTombstoneRecord,
-} from './rows.js';
+import { authorizationValues, type Row } from './rows.js';
 import { advanceParams, attemptParams, finishParams, SQL } from './statements.js';
-import type { ApplyEventInput, ApplyEventResult, AttemptRecord, InboxFinish, OutboxNext } from './types.js';
+import type { AttemptRecord, InboxFinish, OutboxNext } from './types.js';
 
 export type Query =
-  | { mode: 'get'; sql: string; params: unknown[] }
   | { mode: 'all'; sql: string; params: unknown[] }
   | { mode: 'run'; sql: string; params: unknown[] };
 
-/** What a driver answers: a row (or undefined) for `get`, every row for `all`, the changed-row count for `run`. */
-export type Answer = Row | Row[] | undefined | number;
+/** What a driver answers: every row for `all`, the changed-row count for `run`. */
+export type Answer = Row[] | number;
 
 export type Steps<T> = Generator<Query, T, Answer>;
 
@@ -38,92 +23,8 @@ export function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
   return (yield { mode: 'all', sql, params }) as Row[];
 }
 
-export function* get(sql: string, ...params: unknown[]): Steps<Row | undefined> {
-  return (yield { mode: 'get', sql, params }) as Row | undefined;
-}
-
 export function* run(sql: string, ...params: unknown[]): Steps<number> {
   return (yield { mode: 'run', sql, params }) as number;
-}
-
-function* authorizationBy(
-  column: 'id' | 'auth_state' | 'auth_code' | 'token_hash',
-  value: string | undefined,
-  forUpdate: boolean,
-): Steps<AuthorizationRecord | undefined> {
-  if (value === undefined) return undefined;
-  const row = yield* get(SQL.authorizationBy(column, forUpdate), value);
-  return row ? toAuthorizationRecord(row) : undefined;
-}
-
-export function* applyEventSteps(
-  input: ApplyEventInput,
-  event: LifecycleEvent,
-  ctx: LifecycleContext,
-  forUpdate: boolean,
-): Steps<ApplyEventResult> {
-  if (input.inbox) {
-    const row = yield* get(SQL.inboxApplied + (forUpdate ? ' FOR UPDATE' : ''), input.inbox.id);
-    if (!row) throw new AuthNotifyError('NOT_FOUND', `inbox row ${input.inbox.id} does not exist`);
-    if (Number(row.applied) === 1) {
-      const id = row.authorization_id === null ? undefined : String(row.authorization_id);
-      const authorization = yield* authorizationBy('id', id, false);
-      return {
-        decision: { outcome: String(row.outcome) },
-        authorization,
-        alreadyApplied: true,
-      };
-    }
-  }
-  const { lookup } = input;
-  const consultRow =
-    lookup.authState === undefined ? undefined : yield* get(SQL.consultBy(forUpdate), lookup.authState);
-  const tombstoneRow =
-    lookup.tokenHash === undefined ? undefined : yield* get(SQL.tombstoneBy, lookup.tokenHash);
-  const snapshot: LifecycleSnapshot = {
-    byAuthState: yield* authorizationBy('auth_state', lookup.authState, forUpdate),
-    byAuthCode: yield* authorizationBy('auth_code', lookup.authCode, forUpdate),
-    byTokenHash: yield* authorizationBy('token_hash', lookup.tokenHash, forUpdate),
-    consult: consultRow ? toConsultRecord(consultRow) : undefined,
-    tombstone: tombstoneRow ? toTombstoneRecord(tombstoneRow) : undefined,
-  };
-  const decision = decideLifecycle(event, snapshot, ctx);
-  let authorizationId: string | undefined;
-  const write = decision.write;
-  if (write?.kind === 'create') {
-    yield* run(SQL.insertAuthorization, ...authorizationValues(write.authorization));
-    authorizationId = write.authorization.id;
-  } else if (write?.kind === 'update') {
-    const { columns, values } = patchAssignments(write.patch);
-    const changed = yield* run(SQL.updateAuthorization(columns), ...values, write.id, write.expectedVersion);
-    if (changed !== 1)
-      throw new AuthNotifyError('CONFLICT', `authorization ${write.id} changed concurrently`);
-    authorizationId = write.id;
-  }
-  if (decision.tombstone) {
-    const t = decision.tombstone;
-    yield* run(SQL.insertTombstone, t.tokenHash, t.reason, t.inboxId, t.createdAt);
-  }
-  if (decision.timeline) {
-    const e = decision.timeline;
-    yield* run(
-      SQL.insertTimeline,
-      input.timelineId,
-      e.authorizationId,
-      e.kind,
-      e.from,
-      e.to,
-      input.inbox?.id ?? null,
-      e.detail,
-      input.now,
-    );
-    authorizationId ??= e.authorizationId;
-  }
-  if (input.inbox) {
-    yield* run(SQL.markApplied, decision.outcome, authorizationId ?? null, input.now, input.inbox.id);
-  }
-  const authorization = yield* authorizationBy('id', authorizationId, false);
-  return { decision, authorization, alreadyApplied: false };
 }
 
 export function* finishManySteps(

@@ -96,7 +96,8 @@ export const AUTHORIZATION_COLUMNS = [
   'version',
 ] as const;
 
-const FIELD_OF: Record<string, keyof AuthorizationRecord> = {
+/** The record field of each authorizations column. */
+export const FIELD_OF: Record<string, keyof AuthorizationRecord> = {
   id: 'id',
   status: 'status',
   auth_state: 'authState',

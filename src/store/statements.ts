@@ -82,7 +82,6 @@ export const SQL = {
   /** Parameters: bucket ms, bucket ms, since. */
   inboxActivity: `SELECT CAST(received_at / ? AS BIGINT) * ? AS bucket, status, COUNT(*) AS n FROM inbox WHERE received_at >= ?
     GROUP BY bucket, status ORDER BY bucket, status`,
-  inboxApplied: 'SELECT applied, outcome, authorization_id FROM inbox WHERE id = ?',
   markApplied: 'UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, updated_at = ? WHERE id = ?',
   /**
    * Marks a row applied and finishes it PROCESSED in one statement (rows with nothing to run after the
@@ -96,15 +95,13 @@ export const SQL = {
       last_error = NULL, processed_at = ?, updated_at = ? WHERE id = ?`,
   insertAuthorization: `INSERT INTO authorizations (${AUTHORIZATION_COLUMNS.join(', ')})
     VALUES (${AUTHORIZATION_COLUMNS.map(() => '?').join(', ')})`,
+  /** Writes `columns` and moves the version on by the number of changes made. Parameters: the columns' values, steps, id, version read. */
   updateAuthorization: (columns: string[]) =>
-    `UPDATE authorizations SET ${[...columns.map((c) => `${c} = ?`), 'version = version + 1'].join(', ')} WHERE id = ? AND version = ?`,
+    `UPDATE authorizations SET ${[...columns.map((c) => `${c} = ?`), 'version = version + ?'].join(', ')} WHERE id = ? AND version = ?`,
   authorizationBy: (column: 'id' | 'auth_state' | 'auth_code' | 'token_hash', forUpdate: boolean) =>
     `SELECT * FROM authorizations WHERE ${column} = ?${forUpdate ? ' FOR UPDATE' : ''}`,
   consultBy: (forUpdate: boolean) =>
     `SELECT * FROM consults WHERE auth_state = ?${forUpdate ? ' FOR UPDATE' : ''}`,
-  tombstoneBy: 'SELECT * FROM tombstones WHERE token_hash = ?',
-  insertTombstone:
-    'INSERT INTO tombstones (token_hash, reason, inbox_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING',
   releaseCode: 'UPDATE authorizations SET code_redeemed_at = NULL, version = version + 1 WHERE auth_code = ?',
   listExpiring: `SELECT * FROM authorizations WHERE status = 'ACTIVE' AND access_token_expires_at IS NOT NULL
     AND access_token_expires_at < ? ORDER BY access_token_expires_at LIMIT ?`,

@@ -14,10 +14,9 @@ import type {
   LifecycleEvent,
 } from '../../authorization/types.js';
 import { AuthNotifyError } from '../../protocol/errors.js';
-import { applyBatchSteps } from '../apply-batch.js';
+import { applyBatchSteps, applyOneSteps } from '../apply-batch.js';
 import {
   type Answer,
-  applyEventSteps,
   driveAsync,
   type Query,
   recordAttemptSteps,
@@ -126,7 +125,6 @@ export class PostgresStore implements Store {
           await client.query('BEGIN');
           const result = await driveAsync(steps(), async (query: Query): Promise<Answer> => {
             const out = await client.query<Row>(numbered(query.sql), query.params);
-            if (query.mode === 'get') return out.rows[0];
             return query.mode === 'all' ? out.rows : (out.rowCount ?? 0);
           });
           await client.query('COMMIT');
@@ -294,7 +292,9 @@ export class PostgresStore implements Store {
     event: LifecycleEvent,
     ctx: LifecycleContext,
   ): Promise<ApplyEventResult> {
-    return this.#transaction('apply a lifecycle event', () => applyEventSteps(input, event, ctx, true));
+    return this.#transaction('apply a lifecycle event', () =>
+      applyOneSteps({ input, event, ctx }, 'postgres'),
+    );
   }
 
   applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {

@@ -7,10 +7,9 @@
  */
 import type Database from 'better-sqlite3';
 import { AuthNotifyError } from '../../protocol/errors.js';
-import { applyBatchSteps } from '../apply-batch.js';
+import { applyBatchSteps, applyOneSteps } from '../apply-batch.js';
 import {
   type Answer,
-  applyEventSteps,
   driveSync,
   finishManySteps,
   type Query,
@@ -250,7 +249,7 @@ export class SqliteStore implements Store {
   ): Promise<ApplyEventResult> {
     return this.#run('apply a lifecycle event', () =>
       this.#db
-        .transaction(() => driveSync(applyEventSteps(input, event, ctx, false), this.#exec))
+        .transaction(() => driveSync(applyOneSteps({ input, event, ctx }, 'sqlite'), this.#exec))
         .immediate(),
     );
   }
@@ -353,7 +352,6 @@ export class SqliteStore implements Store {
 
   readonly #exec = (query: Query): Answer => {
     const statement = this.#prepare(query.sql);
-    if (query.mode === 'get') return statement.get(...query.params) as Row | undefined;
     if (query.mode === 'all') return statement.all(...query.params) as Row[];
     return statement.run(...query.params).changes;
   };
