@@ -164,23 +164,6 @@ export function serveArgs(database: string): string[] {
   ];
 }
 
-/**
- * CPU time of a process across all its threads, in microseconds: the sum of each thread's on-CPU time
- * (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds). Undefined where /proc is not there.
- */
-export function cpuUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    return ns / 1000;
-  } catch {
-    return undefined;
-  }
-}
-
 /** CPU time of each thread of a process, µs, by thread id. */
 export function threadCpuUs(pid: number | undefined): Map<string, number> {
   const out = new Map<string, number>();
@@ -193,6 +176,14 @@ export function threadCpuUs(pid: number | undefined): Map<string, number> {
     // /proc is not there, or the process ended
   }
   return out;
+}
+
+const totalUs = (threads: Map<string, number>) => [...threads.values()].reduce((sum, us) => sum + us, 0);
+
+/** CPU time of a process across all its threads, µs; undefined where /proc is not there. */
+export function cpuUs(pid: number | undefined): number | undefined {
+  const threads = threadCpuUs(pid);
+  return threads.size === 0 ? undefined : totalUs(threads);
 }
 
 /**
@@ -231,6 +222,20 @@ interface Counts {
   processed?: number;
 }
 
+/** Rows stored in a SQLite inbox, and those finished within the window (the ceiling and serve share the columns). */
+function sqliteCounts(file: string, { begin, end }: { begin: number; end: number }): Counts {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db
+      .prepare(
+        'SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at BETWEEN ? AND ?) AS processed FROM inbox',
+      )
+      .get(begin, end) as Counts;
+  } finally {
+    db.close();
+  }
+}
+
 function rps(r: WrkResult): number {
   return r.requests / (r.durationUs / 1e6);
 }
@@ -265,13 +270,12 @@ export async function benchReceiver(
     const { child, url } = await start(command, args);
     // Warm-up (JIT, caches, pools) on the file's last notifications; the measured run starts at the first.
     const warm = await wrk(url, file, { seconds: warmup, offset: count - WARMUP_TAIL });
-    const cpuBefore = cpuUs(child.pid);
     const threadsBefore = threadCpuUs(child.pid);
     const begin = Date.now();
     const result = await wrk(url, file, { seconds });
     const end = Date.now();
-    const cpuAfter = cpuUs(child.pid);
-    const split = cpuSplit(child.pid, threadsBefore, threadCpuUs(child.pid));
+    const threadsAfter = threadCpuUs(child.pid);
+    const split = cpuSplit(child.pid, threadsBefore, threadsAfter);
     // A duplicate storm, as Alipay's retries are: the measured run's notifications again, a third as long so
     // that every one is already stored (duplicates are answered faster, so more of them are sent).
     const dup = storm ? await wrk(url, file, { seconds: Math.max(1, Math.floor(seconds / 3)) }) : undefined;
@@ -280,7 +284,10 @@ export async function benchReceiver(
     await stop(child);
     const counts = await inspect({ begin, end });
     const warmAcked = warm.requests - warm.non2xx;
-    const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+    const cpu =
+      threadsBefore.size === 0 || threadsAfter.size === 0
+        ? undefined
+        : totalUs(threadsAfter) - totalUs(threadsBefore);
     rows.push({
       name,
       result,
@@ -334,16 +341,7 @@ export async function benchReceiver(
         '--public-key',
         readFileSync(join(ROOT, 'test/fixtures/keys/alipay-v1.public.txt'), 'utf8').trim(),
       ],
-      async ({ begin, end }) => {
-        const db = new Database(ceilingDb, { readonly: true });
-        const n = db
-          .prepare(
-            'SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at BETWEEN ? AND ?) AS processed FROM inbox',
-          )
-          .get(begin, end) as Counts;
-        db.close();
-        return n;
-      },
+      async (window) => sqliteCounts(ceilingDb, window),
     );
   } else console.log(`  ${ceiling} is absent; the ceiling row is skipped`);
   const sqliteDb = join(dir, 'authnotify.db');
@@ -351,16 +349,7 @@ export async function benchReceiver(
     'authnotify serve (SQLite, FULL, group commit)',
     process.execPath,
     serveArgs(sqliteDb),
-    async ({ begin, end }) => {
-      const db = new Database(sqliteDb, { readonly: true });
-      const n = db
-        .prepare(
-          'SELECT COUNT(*) AS stored, COUNT(*) FILTER (WHERE processed_at BETWEEN ? AND ?) AS processed FROM inbox',
-        )
-        .get(begin, end) as Counts;
-      db.close();
-      return n;
-    },
+    async (window) => sqliteCounts(sqliteDb, window),
   );
   const schema = `bench_${Date.now().toString(36)}`;
   let pgOk = true;

@@ -77,6 +77,12 @@ export function mountDashboard(
     // Operational data: never kept by browsers or proxies.
     return c.html(page(title, `${nav}${body}`, BANNER), status as 200, { 'Cache-Control': 'no-store' });
   };
+  /** A list asked for with a cursor the store refuses (altered or from another list): say so, 400. */
+  const badPageLink = (c: Context, error: unknown, title: string, path: string) => {
+    if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
+    const body = `<h1>${title}</h1><p class="flash">That page link is not valid; <a href="${path}">start again</a>.</p>`;
+    return render(c, title, body, 400);
+  };
   const csrfOk = async (c: Context): Promise<boolean> => {
     const s = await sessionOf(c);
     const form = await c.req.parseBody();
@@ -177,13 +183,7 @@ export function mountDashboard(
           });
       }
     } catch (error) {
-      if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
-      return render(
-        c,
-        'Authorizations',
-        '<h1>Authorizations</h1><p class="flash">That page link is not valid; <a href="/dashboard/authorizations">start again</a>.</p>',
-        400,
-      );
+      return badPageLink(c, error, 'Authorizations', '/dashboard/authorizations');
     }
     const items = listed.items;
     const more = listed.nextCursor
@@ -260,13 +260,7 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
     try {
       listed = await store.listInbox({ ...search.filter, limit: PAGE_SIZE, cursor });
     } catch (error) {
-      if (!(error instanceof AuthNotifyError && error.code === 'PARAM_ILLEGAL')) throw error;
-      return render(
-        c,
-        'Inbox',
-        '<h1>Inbox</h1><p class="flash">That page link is not valid; <a href="/dashboard/inbox">start again</a>.</p>',
-        400,
-      );
+      return badPageLink(c, error, 'Inbox', '/dashboard/inbox');
     }
     const rows = listed.items
       .map((r) => {
