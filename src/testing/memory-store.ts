@@ -220,7 +220,7 @@ export class MemoryStore implements Store {
   async replayInbox(id: string, now: number): Promise<InboxRecord | undefined> {
     this.#open();
     const row = this.#inbox.get(id);
-    if (!row || row.status !== 'PROCESSED') return undefined;
+    if (row?.status !== 'PROCESSED') return undefined;
     Object.assign(row, {
       status: 'PENDING',
       attempts: 0,
