@@ -13,6 +13,7 @@ const SRC = resolve(import.meta.dirname, '../src');
 const RUNGS: readonly (readonly string[])[] = [
   ['protocol'],
   ['authorization'],
+  ['events'],
   ['store'],
   ['http'],
   ['receiver', 'client', 'sender'],
@@ -26,7 +27,7 @@ const RUNGS: readonly (readonly string[])[] = [
 const RANK = new Map(RUNGS.flatMap((rung, rank) => rung.map((layer) => [layer, rank] as const)));
 
 /** Directories whose files (other than `node-*.ts`) run on any Web-standard runtime. */
-const WEB_ONLY = ['protocol', 'authorization', 'receiver'];
+const WEB_ONLY = ['protocol', 'authorization', 'events', 'receiver'];
 /** The only places that may open a database driver (the sandbox keeps its fake wallet in SQLite). */
 const DRIVERS: Record<string, readonly string[]> = {
   'better-sqlite3': ['store/sqlite/', 'sandbox/'],

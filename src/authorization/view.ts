@@ -13,6 +13,8 @@ export interface AuthorizationView {
   reason: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Grows with every change of this authorization: it orders the authorization's states and events. */
+  version: number;
 }
 
 /**
@@ -31,5 +33,6 @@ export function toAuthorizationView(a: AuthorizationRecord): AuthorizationView {
     reason: a.reason,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
+    version: a.version,
   };
 }

@@ -24,6 +24,8 @@ export type ErrorCode =
   // content
   | 'PARAM_ILLEGAL'
   | 'UNKNOWN_NOTIFY_TYPE'
+  /** A forwarded event of a type this version does not know (sent by a newer authnotify). */
+  | 'EVENT_TYPE_UNKNOWN'
   // keys and configuration
   | 'KEY_INVALID'
   | 'CONFIG_INVALID'
@@ -56,6 +58,7 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   REQUEST_TIME_OUT_OF_WINDOW: 401,
   PARAM_ILLEGAL: 400,
   UNKNOWN_NOTIFY_TYPE: 400,
+  EVENT_TYPE_UNKNOWN: 422,
   ALIPAY_FAILED: 502,
   ALIPAY_UNKNOWN: 503,
   ALIPAY_RESPONSE_INVALID: 502,

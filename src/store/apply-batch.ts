@@ -15,6 +15,8 @@ import type {
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { all, run, type Steps } from './apply-event.js';
+import { EVENT_SQL } from './event-sql.js';
+import { type EventRow, lifecycleEventRow } from './event-writes.js';
 import {
   authorizationValues,
   FIELD_OF,
@@ -144,6 +146,7 @@ export function* applyBatchSteps(
   const results: ApplyEventResult[] = [];
   const newTombstones: TombstoneRecord[] = [];
   const timeline: unknown[][] = [];
+  const emitted: EventRow[] = [];
   const marks = new Map<string, InboxMark>();
   for (const { input, event, ctx, finish } of events) {
     const inboxId = input.inbox?.id;
@@ -230,6 +233,8 @@ export function* applyBatchSteps(
       marks.set(inboxId, { ...mark, now: input.now, apply: true, finish: finishable });
     }
     const after = authorizationId === undefined ? undefined : overlay.byId.get(authorizationId);
+    const emit = lifecycleEventRow(decision, after, input.timelineId, inboxId ?? null, input.now);
+    if (emit) emitted.push(emit);
     results.push({
       decision,
       authorization: after && { ...after },
@@ -238,7 +243,7 @@ export function* applyBatchSteps(
     });
   }
 
-  yield* writeBatch(dialect, overlay, newTombstones, timeline, [...marks.values()]);
+  yield* writeBatch(dialect, overlay, newTombstones, timeline, emitted, [...marks.values()]);
   return results;
 }
 
@@ -247,6 +252,7 @@ function* writeBatch(
   overlay: Overlay,
   tombstones: readonly TombstoneRecord[],
   timeline: readonly unknown[][],
+  events: readonly EventRow[],
   marks: readonly InboxMark[],
 ): Steps<void> {
   for (const id of overlay.created) {
@@ -274,6 +280,7 @@ function* writeBatch(
       ...chunk.flat(),
     );
   }
+  for (const chunk of chunks(events)) yield* run(EVENT_SQL.insertEvents(chunk.length), ...chunk.flat());
   const finished = marks.filter((m) => m.apply && m.finish);
   if (dialect === 'postgres' && finished.length > 1) {
     for (const chunk of chunks(finished)) {

@@ -17,9 +17,9 @@ import type {
 
 export type Row = Record<string, unknown>;
 
-const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+export const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
+export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+export const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 function bytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);

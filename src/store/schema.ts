@@ -156,6 +156,104 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'events (written with their change), destinations, forwarded deliveries and their attempts',
+    statements: (d) => [
+      // The feed's order. SQLite has one writer at a time, so a sequence is commit order (AUTOINCREMENT:
+      // never reused once pruned). PostgreSQL adds the writing transaction's id, see event-types.ts.
+      d === 'sqlite'
+        ? `CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        authorization_id TEXT,
+        inbox_id TEXT,
+        payload TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`
+        : `CREATE TABLE events (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        authorization_id TEXT,
+        inbox_id TEXT,
+        payload TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      ...(d === 'postgres' ? ['CREATE INDEX events_feed ON events (txid, seq)'] : []),
+      'CREATE INDEX events_created ON events (created_at)',
+      `CREATE TABLE destinations (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        description TEXT,
+        types TEXT,
+        secrets TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ACTIVE','PAUSED','DISABLED')),
+        disabled_reason TEXT,
+        failing_since BIGINT,
+        source TEXT NOT NULL,
+        position TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE event_deliveries (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        destination_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        event_created_at BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('PENDING','DELIVERING','DELIVERED','EXHAUSTED','CANCELED')),
+        run INTEGER NOT NULL DEFAULT 1,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT,
+        lease_owner TEXT,
+        leased_until BIGINT,
+        last_http_status INTEGER,
+        last_verdict TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        delivered_at BIGINT,
+        UNIQUE (event_id, destination_id)
+      )`,
+      "CREATE INDEX event_deliveries_pending ON event_deliveries (next_attempt_at) WHERE status = 'PENDING'",
+      "CREATE INDEX event_deliveries_leased ON event_deliveries (leased_until) WHERE status = 'DELIVERING'",
+      "CREATE INDEX event_deliveries_waiting ON event_deliveries (event_created_at) WHERE status IN ('PENDING','DELIVERING')",
+      'CREATE INDEX event_deliveries_by_destination ON event_deliveries (destination_id, created_at DESC, id DESC)',
+      'CREATE INDEX event_deliveries_created ON event_deliveries (created_at DESC, id DESC)',
+      `CREATE TABLE event_delivery_attempts (
+        id TEXT PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        run INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        started_at BIGINT NOT NULL,
+        finished_at BIGINT NOT NULL,
+        http_status INTEGER,
+        response_excerpt TEXT,
+        error_class TEXT,
+        verdict TEXT NOT NULL,
+        worker TEXT NOT NULL
+      )`,
+      'CREATE INDEX event_delivery_attempts_by_delivery ON event_delivery_attempts (delivery_id, run, number)',
+    ],
+  },
+  {
+    version: 6,
+    name: 'processing attempts that failed (the inbox keeps the last error; this keeps each)',
+    statements: () => [
+      `CREATE TABLE inbox_attempts (
+        id TEXT PRIMARY KEY,
+        inbox_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        worker TEXT NOT NULL,
+        error TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX inbox_attempts_by_inbox ON inbox_attempts (inbox_id, at)',
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

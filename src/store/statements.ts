@@ -147,7 +147,7 @@ export const SQL = {
 
 /** Builds a filtered keyset page query over (timeColumn, id), newest first. */
 export function pageQuery(
-  table: 'inbox' | 'authorizations' | 'outbox',
+  table: 'inbox' | 'authorizations' | 'outbox' | 'event_deliveries',
   timeColumn: 'received_at' | 'updated_at' | 'created_at',
   filters: [column: string, value: string | undefined][],
   cursor: [number, string] | undefined,

@@ -13,6 +13,8 @@ import type {
   LifecycleLookup,
 } from '../authorization/types.js';
 import type { Violation } from '../protocol/notification.js';
+import type { EventStore } from './event-types.js';
+import type { Page } from './page.js';
 
 export type InboxStatus = 'PENDING' | 'PROCESSING' | 'PROCESSED' | 'FAILED' | 'QUARANTINED';
 export const INBOX_STATUSES: readonly InboxStatus[] = [
@@ -129,10 +131,7 @@ export interface InboxFilter {
   cursor?: string | undefined;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+export type { Page } from './page.js';
 
 export interface ApplyEventInput {
   lookup: LifecycleLookup;
@@ -261,6 +260,8 @@ export interface OutboxFilter {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'memory';
+  /** The event log (written with the lifecycle changes) and the forwarding queue. */
+  readonly events: EventStore;
   /** Applies pending migrations; returns the versions applied now. */
   migrate(now: number): Promise<number[]>;
   /** The highest applied migration version (0 before any). */

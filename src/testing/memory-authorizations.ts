@@ -10,6 +10,7 @@ import type {
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
+import { lifecycleEventRow } from '../store/event-writes.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -18,6 +19,7 @@ import type {
   Store,
   TimelineEntry,
 } from '../store/types.js';
+import type { MemoryEvents } from './memory-events.js';
 import { conflict, copy, paged, type UndoLog } from './memory-tables.js';
 
 type Unique = 'authState' | 'authCode' | 'tokenHash';
@@ -30,11 +32,16 @@ export class MemoryAuthorizations {
   readonly #timeline: TimelineEntry[] = [];
   readonly #inbox: Map<string, InboxRecord>;
   readonly #log: UndoLog;
+  readonly #events: MemoryEvents;
 
-  /** `inbox`: the store's inbox rows, which an event marks applied in its transaction. */
-  constructor(inbox: Map<string, InboxRecord>, log: UndoLog) {
+  /**
+   * `inbox`: the store's inbox rows, which an event marks applied in its transaction; `events`: the event
+   * log, written in the same transaction.
+   */
+  constructor(inbox: Map<string, InboxRecord>, log: UndoLog, events: MemoryEvents) {
     this.#inbox = inbox;
     this.#log = log;
+    this.#events = events;
   }
 
   get size(): number {
@@ -132,6 +139,9 @@ export class MemoryAuthorizations {
       });
     }
     const authorization = this.by('id', authorizationId);
+    this.#events.record(
+      lifecycleEventRow(decision, authorization, input.timelineId, input.inbox?.id ?? null, input.now),
+    );
     return {
       decision,
       authorization: authorization && copy(authorization),

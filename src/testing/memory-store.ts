@@ -14,6 +14,8 @@ import type {
   LifecycleEvent,
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import type { EventStore } from '../store/event-types.js';
+import { quarantineEventRow } from '../store/event-writes.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import {
   type ApplyEventInput,
@@ -35,6 +37,7 @@ import {
   type TimelineEntry,
 } from '../store/types.js';
 import { MemoryAuthorizations } from './memory-authorizations.js';
+import { MemoryEvents } from './memory-events.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import { conflict, copy, counts, due, paged, UndoLog } from './memory-tables.js';
 
@@ -44,7 +47,9 @@ export class MemoryStore implements Store {
   readonly #byEventKey = new Map<string, string>();
   readonly #settings = new Map<string, string>();
   readonly #log = new UndoLog();
-  readonly #authorizations = new MemoryAuthorizations(this.#inbox, this.#log);
+  readonly #events = new MemoryEvents(this.#log, () => this.#open());
+  readonly events: EventStore = this.#events;
+  readonly #authorizations = new MemoryAuthorizations(this.#inbox, this.#log, this.#events);
   readonly #outbox = new MemoryOutbox();
   #closed = false;
 
@@ -95,6 +100,7 @@ export class MemoryStore implements Store {
       return { outcome: 'duplicate', id: existing.id, duplicates: existing.duplicates };
     }
     if (this.#inbox.has(row.id)) throw conflict('store the notification');
+    this.#events.record(quarantineEventRow(row));
     this.#inbox.set(row.id, {
       ...copy(row),
       duplicates: 0,

@@ -44,3 +44,38 @@ describe.skipIf(pgSkipReason !== undefined)('PostgreSQL locking', () => {
     await store.close();
   });
 });
+
+describe.skipIf(pgSkipReason !== undefined)('PostgreSQL event feed', () => {
+  const feedSchema = freshSchema('authnotify_feed');
+  afterAll(async () => {
+    if (!pgSkipReason) await dropSchema(feedSchema);
+  });
+
+  it('never lets a reader pass an event whose transaction commits after a later-numbered one', async () => {
+    const store = await createPostgresStore({ connectionString: PG_URL, schema: feedSchema });
+    const start = await store.events.head();
+    const insert = `INSERT INTO "${feedSchema}".events (id, type, authorization_id, inbox_id, payload, created_at)
+      VALUES ($1, 'authorization.canceled', NULL, NULL, '{}', 1)`;
+    // A slow writer takes its sequence number first and commits last.
+    const slow = new pg.Client({ connectionString: PG_URL });
+    await slow.connect();
+    await slow.query('BEGIN');
+    await slow.query(insert, ['slow']);
+    const fast = new pg.Client({ connectionString: PG_URL });
+    await fast.connect();
+    await fast.query(insert, ['fast']);
+    await fast.end();
+    // While the slow writer is open, the fast one's event is held back too: a reader that took it would
+    // move its position past the slow one's.
+    const during = await store.events.feed({ after: start, limit: 10 });
+    expect(during.items.map((e) => e.id)).toEqual([]);
+    expect(await store.events.head()).toBe(start);
+    await slow.query('COMMIT');
+    await slow.end();
+    const after = await store.events.feed({ after: during.next, limit: 10 });
+    expect(after.items.map((e) => e.id).sort()).toEqual(['fast', 'slow']);
+    // and the order is by writing transaction: the slow writer's transaction id is the older one
+    expect(after.items.map((e) => e.id)).toEqual(['slow', 'fast']);
+    await store.close();
+  });
+});

@@ -23,11 +23,13 @@ import {
   type Steps,
   saveConsultSteps,
 } from '../apply-event.js';
+import type { EventStore } from '../event-types.js';
 import { GroupCommit } from '../group-commit.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
-import { claimParams, finishParams, inboxParams, numbered, outboxParams, SQL } from '../statements.js';
+import { SqlEventStore } from '../sql-event-store.js';
+import { claimParams, finishParams, numbered, outboxParams, SQL } from '../statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -46,14 +48,15 @@ import type {
   OutboxRecord,
   Store,
 } from '../types.js';
-import { countDuplicates } from './duplicates.js';
 import { quoteIdent } from './identifiers.js';
+import { insertInboxRows } from './insert-inbox.js';
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly events: EventStore;
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
@@ -66,8 +69,13 @@ export class PostgresStore implements Store {
   ) {
     this.#pool = pool;
     this.#schema = schema;
+    this.events = new SqlEventStore({
+      dialect: 'postgres',
+      read: (query) => this.#read(query),
+      transaction: (what, steps) => this.#transaction(what, steps),
+    });
     this.#inserts = new GroupCommit({
-      commit: (rows) => this.#insertMany(rows),
+      commit: (rows) => insertInboxRows(this.#pool, rows),
       keyOf: (row) => row.eventKey,
       maxBatch: options.maxBatch ?? 64,
       ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
@@ -218,29 +226,6 @@ export class PostgresStore implements Store {
   async insertInbox(row: NewInboxRow): Promise<InboxInsertResult> {
     if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
     return this.#inserts.submit(row);
-  }
-
-  /**
-   * One group commit: a multi-row insert, keys in ascending order so concurrent batches lock in one order.
-   * Copies of stored notifications are counted afterwards one row at a time (see SQL.insertInboxRows).
-   */
-  async #insertMany(rows: NewInboxRow[]): Promise<InboxInsertResult[]> {
-    const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
-    const result = await this.#query(
-      'store the notification',
-      SQL.insertInboxRows(sorted.length),
-      sorted.flatMap(inboxParams),
-    );
-    const inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
-    const known = rows.filter((row) => !inserted.has(row.eventKey));
-    const counted = known.length === 0 ? new Map<string, Row>() : await countDuplicates(this.#pool, known);
-    return rows.map((row): InboxInsertResult => {
-      const id = inserted.get(row.eventKey);
-      if (id !== undefined) return { outcome: 'inserted', id, duplicates: 0 };
-      const out = counted.get(row.eventKey);
-      if (!out) throw storeError(new Error('the stored copy was not found'), 'store the notification');
-      return { outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) };
-    });
   }
 
   async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {

@@ -3,13 +3,43 @@
  * answers, and errors as data (store errors keep their code).
  */
 import { AuthNotifyError, type ErrorCode } from '../../protocol/errors.js';
+import type { EventStore } from '../event-types.js';
 import type { SqliteStoreOptions } from '../sqlite/index.js';
 import type { Store } from '../types.js';
 
-/** The Store methods that are asynchronous calls (all but `kind` and `outboxInsert`). */
+/** The Store methods that are asynchronous calls (all but `kind`, `events` and `outboxInsert`). */
 export type StoreCall = {
   [K in keyof Store]: Store[K] extends (...args: never[]) => Promise<unknown> ? K : never;
 }[keyof Store];
+
+/** Every method of the event log, which the thread runs as `events.<method>`. */
+export const EVENT_STORE_METHODS = [
+  'feed',
+  'head',
+  'get',
+  'prune',
+  'createDestination',
+  'getDestination',
+  'listDestinations',
+  'updateDestination',
+  'deleteDestination',
+  'fanOut',
+  'claimDeliveries',
+  'recordDeliveryAttempt',
+  'getDelivery',
+  'listDeliveries',
+  'listDeliveryAttempts',
+  'redeliver',
+  'redeliverFailed',
+  'countDeliveries',
+  'oldestUndelivered',
+] as const satisfies readonly (keyof EventStore)[];
+
+// A method added to EventStore but not to the list above fails to compile here.
+const everyEventMethod: Record<Exclude<keyof EventStore, (typeof EVENT_STORE_METHODS)[number]>, never> = {};
+void everyEventMethod;
+
+export type EventStoreCall = `events.${(typeof EVENT_STORE_METHODS)[number]}`;
 
 export interface WorkerSetup {
   options: Omit<SqliteStoreOptions, 'onBatch'>;
@@ -18,7 +48,7 @@ export interface WorkerSetup {
 
 export interface WorkerRequest {
   id: number;
-  method: StoreCall;
+  method: StoreCall | EventStoreCall;
   args: readonly unknown[];
 }
 

@@ -12,11 +12,14 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AuthNotifyError } from '../../protocol/errors.js';
+import type { EventStore } from '../event-types.js';
 import type { SqliteStoreOptions } from '../sqlite/index.js';
 import { outboxParams, SQL } from '../statements.js';
 import type { NewOutboxRow, Store } from '../types.js';
 import {
   type CallReply,
+  EVENT_STORE_METHODS,
+  type EventStoreCall,
   type StoreCall,
   toError,
   type WorkerReply,
@@ -31,6 +34,13 @@ interface Pending {
 
 export class ThreadedSqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  /** The event log's calls go to the thread like the rest. */
+  readonly events = Object.fromEntries(
+    EVENT_STORE_METHODS.map((name) => [
+      name,
+      (...args: unknown[]) => this.#call(`events.${name}`, args as never),
+    ]),
+  ) as unknown as EventStore;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #outgoing: WorkerRequest[] = [];
@@ -60,7 +70,7 @@ export class ThreadedSqliteStore implements Store {
     for (const pending of [...this.#pending.values()]) pending.reject(this.#failure);
   }
 
-  #call<K extends StoreCall>(method: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {
+  #call<K extends StoreCall>(method: K | EventStoreCall, args: Parameters<Store[K]>): ReturnType<Store[K]> {
     return new Promise<unknown>((resolve, reject) => {
       if (this.#failure) {
         reject(this.#failure);

@@ -36,10 +36,14 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     replies.push(reply);
   };
   const run = (request: WorkerRequest) => {
-    const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
+    const [target, name] = request.method.startsWith('events.')
+      ? [store.events, request.method.slice('events.'.length)]
+      : [store, request.method];
+    const method = (target as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name];
     let result: Promise<unknown>;
     try {
-      result = method.apply(store, request.args as unknown[]);
+      if (!method) throw new Error(`no store method ${request.method}`);
+      result = method.apply(target, request.args as unknown[]);
     } catch (error) {
       result = Promise.reject(error);
     }

@@ -16,9 +16,13 @@ import {
   recordAttemptSteps,
   saveConsultSteps,
 } from '../apply-event.js';
+import { EVENT_SQL } from '../event-sql.js';
+import type { EventStore } from '../event-types.js';
+import { quarantineEventRow } from '../event-writes.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
+import { SqlEventStore } from '../sql-event-store.js';
 import { claimParams, finishParams, inboxParams, outboxParams, SQL } from '../statements.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
@@ -52,18 +56,28 @@ import type {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly events: EventStore;
   readonly #db: Database.Database;
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
   #closed = false;
 
   constructor(db: Database.Database, options: { maxBatch?: number; onBatch?: (size: number) => void } = {}) {
     this.#db = db;
+    this.events = new SqlEventStore({
+      dialect: 'sqlite',
+      read: (query) => this.#read(query),
+      // Like processing: no fsync of their own (see #relaxed); deliveries are made again after a power loss.
+      transaction: async (what, steps) =>
+        this.#relaxed(what, () => this.#db.transaction(() => driveSync(steps(), this.#exec)).immediate()),
+    });
     // Prepared on first use: the table does not exist until migrations have run.
     let insert: Database.Statement | undefined;
     const insertMany = db.transaction((rows: NewInboxRow[]) =>
       rows.map((row) => {
         insert ??= db.prepare(SQL.insertInbox);
         const result = insert.get(...inboxParams(row)) as { id: string; duplicates: number };
+        const event = result.duplicates === 0 ? quarantineEventRow(row) : undefined;
+        if (event) this.#prepare(EVENT_SQL.insertEvents(1)).run(...event);
         return {
           outcome: result.duplicates === 0 ? 'inserted' : 'duplicate',
           id: result.id,
