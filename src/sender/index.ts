@@ -1,7 +1,14 @@
 /**
  * `authnotify/sender` — the outbox dispatcher: deliver notifications on Alipay's retry schedule with
- * leases, re-signing every attempt and an attempt log.
+ * leases, re-signing every attempt and an attempt log; and the forwarder, which delivers the event log
+ * to the merchant's endpoints signed per Standard Webhooks.
  */
+export {
+  DEFAULT_DISABLE_AFTER_MS,
+  FORWARD_RETRY_DELAYS_MS,
+  retryDelay,
+} from './forward-schedule.js';
+export { createForwarder, type Forwarder, type ForwarderOptions, signingSecrets } from './forwarder.js';
 export {
   type AttemptFault,
   createSender,

@@ -17,6 +17,7 @@ import { type SignatureCrypto, webSignatureCrypto } from '../protocol/signature-
 import { pathOf } from '../protocol/signed-content.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { AttemptRecord, DeliveryVerdict, OutboxNext, OutboxRecord, Store } from '../store/types.js';
+import { createPoller } from './poller.js';
 import { createUndiciTransport, type DeliveryTransport } from './transport.js';
 
 export interface SenderOptions {
@@ -290,36 +291,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     return due.length;
   }
 
-  let running = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let active: Promise<number> | undefined;
-  const schedule = (delay: number) => {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void loop(), delay);
-    timer.unref?.();
-  };
-  // Passes failed in a row (the store unreachable): wait longer each time, up to 10 s, then resume.
-  let failures = 0;
-  async function loop(): Promise<void> {
-    if (active) return;
-    let n = 0;
-    try {
-      active = runOnce();
-      n = await active;
-      failures = 0;
-    } catch (error) {
-      failures++;
-      logger.error({ err: (error as Error).message, failures }, 'sender pass failed; retrying');
-    } finally {
-      active = undefined;
-    }
-    if (failures > 0) schedule(Math.min(pollIntervalMs * 2 ** failures, 10_000));
-    else schedule(n >= batchSize ? 0 : pollIntervalMs);
-  }
-  function nudge(): void {
-    if (running && !active) schedule(0);
-  }
+  const poller = createPoller({ pass: runOnce, batchSize, pollIntervalMs, logger, name: 'sender' });
+  const nudge = () => poller.nudge();
 
   async function mustGet(id: string): Promise<OutboxRecord> {
     const row = await store.getOutbox(id);
@@ -330,16 +303,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   return {
     enqueue,
     runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      schedule(0);
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      await active?.catch(() => undefined);
-    },
+    start: poller.start,
+    stop: poller.stop,
     async redeliver(id) {
       const current = await mustGet(id);
       const row = await store.redeliverOutbox(id, clock.now());
