@@ -21,6 +21,8 @@ export interface Metrics {
   onClientCall: (api: string, resultStatus: string) => void;
   /** For the sender: an attempt's verdict and how late it started against its due time. */
   onDeliveryAttempt: (verdict: string, latenessMs: number) => void;
+  /** For the forwarder: an attempt to a destination and its verdict. */
+  onForwardAttempt: (destinationId: string, verdict: string) => void;
   /** Reads store-derived gauges. */
   collect(store: Store): Promise<void>;
   render(): Promise<string>;
@@ -88,6 +90,29 @@ export function createMetrics(): Metrics {
     buckets: [0.01, 0.1, 0.5, 1, 5, 30, 60, 300],
     registers: [registry],
   });
+  const forwardAttempts = new Counter({
+    name: 'authnotify_forward_attempts_total',
+    help: 'Forwarded event delivery attempts by destination and verdict',
+    labelNames: ['destination', 'verdict'],
+    registers: [registry],
+  });
+  const forwardDeliveries = new Gauge({
+    name: 'authnotify_forward_deliveries',
+    help: 'Forwarded event deliveries by destination and status (PENDING, EXHAUSTED, …)',
+    labelNames: ['destination', 'status'],
+    registers: [registry],
+  });
+  const destinations = new Gauge({
+    name: 'authnotify_forward_destinations',
+    help: 'Forwarding destinations by status (ACTIVE, PAUSED, DISABLED)',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const oldestUndelivered = new Gauge({
+    name: 'authnotify_forward_oldest_undelivered_seconds',
+    help: 'Age of the oldest event still waiting for a delivery (0 when none waits)',
+    registers: [registry],
+  });
   return {
     registry,
     observer: {
@@ -106,9 +131,19 @@ export function createMetrics(): Metrics {
       attempts.inc({ verdict });
       lateness.observe(Math.max(0, latenessMs) / 1000);
     },
+    onForwardAttempt: (destination, verdict) => forwardAttempts.inc({ destination, verdict }),
     async collect(store) {
       for (const [status, n] of Object.entries(await store.countInbox())) backlog.set({ status }, n);
       for (const [status, n] of Object.entries(await store.countOutbox())) deliveries.set({ status }, n);
+      forwardDeliveries.reset();
+      for (const c of await store.events.countDeliveries())
+        forwardDeliveries.set({ destination: c.destinationId, status: c.status }, c.count);
+      const byStatus: Record<string, number> = { ACTIVE: 0, PAUSED: 0, DISABLED: 0 };
+      for (const d of await store.events.listDestinations())
+        byStatus[d.status] = (byStatus[d.status] ?? 0) + 1;
+      for (const [status, n] of Object.entries(byStatus)) destinations.set({ status }, n);
+      const oldest = await store.events.oldestUndelivered();
+      oldestUndelivered.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
     },
     render: () => registry.metrics(),
   };

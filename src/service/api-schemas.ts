@@ -33,6 +33,8 @@ export const AuthorizationsQuery = z.object({
   accessToken: z.string().max(128).optional(),
   limit: Limit,
   cursor: z.string().max(200).optional(),
+  /** Long-poll: wait up to this many seconds (≤ 60) for the authorization of `authState` to leave PENDING. */
+  wait: z.coerce.number().int().min(0).max(60).optional(),
 });
 
 export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {

@@ -13,6 +13,7 @@ import { type Logger, silentLogger } from '../protocol/logger.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import { adminGate } from './admin-auth.js';
+import { type EventRoutesOptions, mountEventRoutes } from './api-events.js';
 import { serviceOpenApi } from './api-openapi.js';
 import {
   AuthorizationsQuery,
@@ -32,6 +33,9 @@ import { ADMIN_TOKEN } from './secret-file.js';
 import type { SignInLinks } from './sign-in-links.js';
 import type { StoreHealth } from './store-health.js';
 
+/** How often a long-poll looks at the authorization. */
+const LONG_POLL_MS = 250;
+
 export interface ApiOptions {
   receiver: Receiver;
   adminToken: string;
@@ -50,6 +54,8 @@ export interface ApiOptions {
   logger?: Logger;
   /** One-time dashboard sign-in links (`authnotify dev`). */
   signInLinks?: SignInLinks;
+  /** The event feed, stream and destinations (the service always mounts them). */
+  events?: Omit<EventRoutesOptions, 'store' | 'logger'>;
 }
 
 export function createApi(options: ApiOptions): Hono {
@@ -188,15 +194,30 @@ export function createApi(options: ApiOptions): Hono {
   app.get('/api/v1/authorizations', async (c) => {
     const q = parseQuery(AuthorizationsQuery, c.req.query());
     const tokenHash = q.accessToken ? await receiver.secrets.tokenHash(q.accessToken) : undefined;
-    const page = await store.listAuthorizations({
-      status: q.status as never,
-      authState: q.authState,
-      tokenHash,
-      limit: q.limit,
-      cursor: q.cursor,
-    });
+    const list = () =>
+      store.listAuthorizations({
+        status: q.status as never,
+        authState: q.authState,
+        tokenHash,
+        limit: q.limit,
+        cursor: q.cursor,
+      });
+    let page = await list();
+    if (q.wait) {
+      // The long-poll: a redirect page waits for the result instead of polling.
+      if (!q.authState)
+        throw new AuthNotifyError('PARAM_ILLEGAL', 'wait needs authState: the authorization to wait for');
+      const deadline = Date.now() + q.wait * 1000;
+      const gone = c.req.raw.signal;
+      while (page.items.every((a) => a.status === 'PENDING') && Date.now() < deadline && !gone.aborted) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(LONG_POLL_MS, deadline - Date.now())));
+        page = await list();
+      }
+    }
     return c.json({ items: page.items.map(toAuthorizationView).map(isoTimes), nextCursor: page.nextCursor });
   });
+
+  if (options.events) mountEventRoutes(app, { ...options.events, store, logger });
 
   const flow = options.flow;
   const noFlow = () => {

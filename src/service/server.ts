@@ -25,6 +25,7 @@ import { createReceiver, type Receiver } from '../receiver/receiver.js';
 import type { Store } from '../store/types.js';
 import { createApi } from './api.js';
 import { RecentRejections } from './dashboard.js';
+import { type ForwardingOptions, type RunningForwarding, startForwarding } from './forwarding.js';
 import { ADMIN_TOKEN } from './secret-file.js';
 import type { SignInLinks } from './sign-in-links.js';
 import { StoreHealth } from './store-health.js';
@@ -62,6 +63,10 @@ export interface ServiceOptions {
   /** Run the inbox processor in this process. Default true. */
   process?: boolean | undefined;
   processor?: ProcessorOptions | undefined;
+  /** Forwarding to the merchant's endpoints, and the event log's retention. */
+  forwarding?: ForwardingOptions | undefined;
+  /** How often an event stream reads the store while nothing is new. Default 500 ms. */
+  streamPollMs?: number | undefined;
   /** Prometheus metrics on /metrics. Default: a fresh registry. */
   metrics?: Metrics | undefined;
   /** The authorization flow (consult, redirect landing, token exchange, refresh, revoke). Needs an Alipay client. */
@@ -82,6 +87,8 @@ export interface RunningService {
   url: string;
   receiver: Receiver;
   flow: Flow | undefined;
+  /** Destinations and the forwarder (and the secrets generated for `--forward-to` now, shown once). */
+  forwarding: RunningForwarding;
   server: Server;
   /** Stops accepting, waits for in-flight work, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -143,6 +150,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (event.authorization && event.outcome !== 'NO_CHANGE') await flow.emit(event.authorization);
     });
   }
+  const forwarding = await startForwarding({ store, secrets, clock, logger, metrics }, options.forwarding);
+  const streamsEnd = new AbortController();
   const notify = toNodeHandler(receiver);
   const api = getRequestListener(
     createApi({
@@ -156,6 +165,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       logger,
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
       ...(options.signInLinks ? { signInLinks: options.signInLinks } : {}),
+      events: {
+        destinations: forwarding.destinations,
+        clock,
+        nudge: () => forwarding.forwarder.nudge(),
+        pollMs: options.streamPollMs ?? 500,
+        closing: streamsEnd.signal,
+      },
     }).fetch,
   );
   let inFlight = 0;
@@ -199,6 +215,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const close = () => {
     closing ??= (async () => {
       logger.info({ inFlight }, 'shutting down: no new requests, finishing in-flight ones');
+      streamsEnd.abort(); // event streams end now; they would otherwise hold the shutdown
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {
@@ -212,12 +229,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (refreshTimer) clearInterval(refreshTimer);
       await flowOptions?.client.close();
       await receiver.stop();
+      await forwarding.stop();
       await store.close();
       logger.info({}, 'shutdown complete');
     })();
     return closing;
   };
-  return { url, receiver, flow, server, close };
+  return { url, receiver, flow, forwarding, server, close };
 }
 
 /** Both observers see every event. */

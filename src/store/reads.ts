@@ -93,6 +93,20 @@ export const reads = {
       (r) => encodeCursor(r.receivedAt, r.id),
       { from: filter.receivedFrom, to: filter.receivedTo },
     ),
+  inboxSince: (
+    after: [number, string] | undefined,
+    until: number,
+    limit: number,
+  ): ReadQuery<InboxRecord[]> => {
+    const [time, id] = after ?? [-1, ''];
+    return all(
+      'follow the inbox',
+      `SELECT * FROM inbox WHERE (received_at > ? OR (received_at = ? AND id > ?)) AND received_at <= ?
+        ORDER BY received_at, id LIMIT ?`,
+      [time, time, id, until, limit],
+      toInboxRecord,
+    );
+  },
   requeueInbox: (
     id: string,
     now: number,

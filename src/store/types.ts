@@ -286,6 +286,11 @@ export interface Store {
   finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean>;
   getInbox(id: string): Promise<InboxRecord | undefined>;
   listInbox(filter: InboxFilter): Promise<Page<InboxRecord>>;
+  /**
+   * Rows received after `after` (receipt time, id) and at or before `until`, oldest first: what a live
+   * view follows (`authnotify tail`).
+   */
+  inboxSince(after: [number, string] | undefined, until: number, limit: number): Promise<InboxRecord[]>;
   /** Puts a QUARANTINED or FAILED row back in the queue, with a new classification for quarantined rows. */
   requeueInbox(
     id: string,

@@ -182,6 +182,15 @@ export class MemoryStore implements Store {
       (filter.receivedTo === undefined || r.receivedAt < filter.receivedTo);
     return paged(this.#inbox.values(), filter, (r) => r.receivedAt, keep);
   }
+  async inboxSince(...[after, until, limit]: Parameters<Store['inboxSince']>): Promise<InboxRecord[]> {
+    this.#open();
+    const [time, id] = after ?? [-1, ''];
+    return [...this.#inbox.values()]
+      .filter((r) => (r.receivedAt > time || (r.receivedAt === time && r.id > id)) && r.receivedAt <= until)
+      .sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map(copy);
+  }
   async requeueInbox(
     ...[id, now, reclassified]: Parameters<Store['requeueInbox']>
   ): Promise<InboxRecord | undefined> {

@@ -255,6 +255,20 @@ export function inboxContract(current: () => Store): void {
     ).toEqual([row.id]);
   });
 
+  it('follows the inbox oldest first after a receipt time and id, up to a time', async () => {
+    const T = 88_000_000;
+    const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T + 5 })];
+    for (const r of rows) await store.insertInbox(r);
+    const byId = [...rows].sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
+    const first = await store.inboxSince([T - 1, ''], T + 10, 2);
+    expect(first.map((r) => r.id)).toEqual(byId.slice(0, 2).map((r) => r.id));
+    const last = first[1] as (typeof first)[0];
+    const rest = await store.inboxSince([last.receivedAt, last.id], T + 10, 10);
+    expect(rest.map((r) => r.id)).toEqual([byId[2]?.id]);
+    // not past `until`: a later row is read once its time has come
+    expect((await store.inboxSince([last.receivedAt, last.id], T + 4, 10)).map((r) => r.id)).toEqual([]);
+  });
+
   it('lists the inbox newest first with filters and a cursor', async () => {
     const T = 50_000_000;
     const type = `PAGE_${uid('t')}`;

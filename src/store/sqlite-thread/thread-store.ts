@@ -158,6 +158,9 @@ export class ThreadedSqliteStore implements Store {
   listInbox(...args: Parameters<Store['listInbox']>) {
     return this.#call('listInbox', args);
   }
+  inboxSince(...args: Parameters<Store['inboxSince']>) {
+    return this.#call('inboxSince', args);
+  }
   requeueInbox(...args: Parameters<Store['requeueInbox']>) {
     return this.#call('requeueInbox', args);
   }

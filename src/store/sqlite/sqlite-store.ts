@@ -240,6 +240,10 @@ export class SqliteStore implements Store {
     return this.#read(reads.listInbox(filter));
   }
 
+  async inboxSince(...args: Parameters<Store['inboxSince']>) {
+    return this.#read(reads.inboxSince(...args));
+  }
+
   async requeueInbox(...args: Parameters<Store['requeueInbox']>) {
     return this.#read(reads.requeueInbox(...args));
   }
