@@ -7,6 +7,7 @@ import { registerSandbox } from './commands/sandbox.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
+import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
 import { type CliContext, type CliIo, EXIT, UsageError } from './io.js';
 
@@ -31,6 +32,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerSend(program, ctx);
   registerSandbox(program, ctx);
   registerDev(program, ctx);
+  registerTail(program, ctx);
   registerSchema(program, ctx);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   try {

@@ -10,6 +10,7 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { importPrivateKey, importPublicKey } from '../protocol/keys.js';
 import { readKeySource } from '../protocol/node-key-source.js';
 import type { DatabaseSpec } from './database.js';
+import { type ForwardSettings, resolveForwardSettings } from './forward-config.js';
 import {
   ADMIN_TOKEN,
   readSecretFile,
@@ -42,6 +43,8 @@ export interface ServeSettings {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Reverse proxies whose forwarded headers are believed. */
   trustedProxies: string[];
+  /** Forwarding destinations from the flags, and how long events are kept. */
+  forwarding: ForwardSettings;
 }
 
 /** A secret's value as configured and where it came from (a flag, a variable, a file, the config file). */
@@ -52,8 +55,14 @@ export interface ConfiguredSecret {
 
 /** Settings that are not kept in ServeSettings as such: they name where a secret is read from. */
 type FileSettingKey = 'adminTokenFile' | 'secretKeyFile';
+/** Forwarding settings, resolved into ServeSettings.forwarding. */
+type ForwardSettingKey = 'forwardTo' | 'forwardSecret' | 'forwardTypes' | 'eventRetention';
 
-export const SETTINGS: readonly { key: keyof ServeSettings | FileSettingKey; env: string; flag: string }[] = [
+export const SETTINGS: readonly {
+  key: keyof ServeSettings | FileSettingKey | ForwardSettingKey;
+  env: string;
+  flag: string;
+}[] = [
   { key: 'host', env: 'AUTHNOTIFY_HOST', flag: '--host' },
   { key: 'port', env: 'AUTHNOTIFY_PORT', flag: '--port' },
   { key: 'database', env: 'AUTHNOTIFY_DATABASE', flag: '--database' },
@@ -78,6 +87,10 @@ export const SETTINGS: readonly { key: keyof ServeSettings | FileSettingKey; env
   { key: 'logFormat', env: 'AUTHNOTIFY_LOG_FORMAT', flag: '--log-format' },
   { key: 'logLevel', env: 'AUTHNOTIFY_LOG_LEVEL', flag: '--log-level' },
   { key: 'trustedProxies', env: 'AUTHNOTIFY_TRUSTED_PROXIES', flag: '--trusted-proxy' },
+  { key: 'forwardTo', env: 'AUTHNOTIFY_FORWARD_TO', flag: '--forward-to' },
+  { key: 'forwardSecret', env: 'AUTHNOTIFY_FORWARD_SECRET', flag: '--forward-secret' },
+  { key: 'forwardTypes', env: 'AUTHNOTIFY_FORWARD_TYPES', flag: '--forward-types' },
+  { key: 'eventRetention', env: 'AUTHNOTIFY_EVENT_RETENTION', flag: '--event-retention' },
 ];
 
 const ENDPOINT_NAMES: Record<string, string> = ALIPAY_ENDPOINTS;
@@ -113,7 +126,9 @@ export function parsePublicKeys(values: readonly string[], env: NodeJS.ProcessEn
  * Resolves settings. `flags` holds only what was given on the command line.
  */
 export function resolveServeSettings(
-  flags: Partial<Record<keyof ServeSettings | FileSettingKey, unknown>> & { config?: string },
+  flags: Partial<Record<keyof ServeSettings | FileSettingKey | ForwardSettingKey, unknown>> & {
+    config?: string;
+  },
   env: NodeJS.ProcessEnv,
   warn: (message: string) => void = () => undefined,
 ): ServeSettings {
@@ -129,7 +144,7 @@ export function resolveServeSettings(
   }
   /** The value of a setting and where it was given: the flag, then the variable, then the config file. */
   const locate = (
-    key: keyof ServeSettings | FileSettingKey,
+    key: keyof ServeSettings | FileSettingKey | ForwardSettingKey,
   ): { value: unknown; from: string } | undefined => {
     const setting = SETTINGS.find((s) => s.key === key);
     if (flags[key] !== undefined) return { value: flags[key], from: setting?.flag ?? key };
@@ -241,8 +256,19 @@ export function resolveServeSettings(
         `"${proxy}" is not an IP address`,
         'Give the address your reverse proxy connects from, e.g. 127.0.0.1 or 10.0.0.5; repeat for several.',
       );
+  const forwarding = resolveForwardSettings(
+    {
+      forwardTo: locate('forwardTo'),
+      forwardSecret: locate('forwardSecret'),
+      forwardTypes: locate('forwardTypes'),
+      eventRetention: locate('eventRetention'),
+    },
+    env,
+    warn,
+  );
   return {
     trustedProxies,
+    forwarding,
     host: str('host') ?? DEFAULTS.host,
     port,
     database: str('database') ?? DEFAULTS.database,

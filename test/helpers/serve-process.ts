@@ -24,6 +24,10 @@ export interface CliProcess {
   child: ChildProcess;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Resolves with stdout's lines once `n` have been written; rejects after `timeoutMs`. */
+  lines(n: number, timeoutMs?: number): Promise<string[]>;
   /** The first line on stdout (serve's `--json` line), or rejects when the process exits first. */
   firstLine: Promise<string>;
   /** The exit code; rejects after `timeoutMs` (and kills the process) if it has not exited. */
@@ -40,9 +44,14 @@ export function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): CliP
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  const stdoutLines = () => stdout.split('\n').slice(0, -1);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const firstLine = new Promise<string>((resolve, reject) => {
     let out = '';
@@ -56,6 +65,22 @@ export function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): CliP
   return {
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
+    lines: async (n, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (stdoutLines().length < n) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`got ${stdoutLines().length} of ${n} lines: ${stdout}\nstderr: ${stderr}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 200);
+          child.stdout?.once('data', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      return stdoutLines().slice(0, n);
+    },
     firstLine,
     exited: (timeoutMs = 20_000) =>
       Promise.race([

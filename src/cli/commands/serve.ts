@@ -17,7 +17,18 @@ import { type RunningService, startService } from '../../service/server.js';
 import { LATEST_SCHEMA_VERSION } from '../../store/schema.js';
 import { type CliContext, runUntilSignal } from '../io.js';
 
-type ServeFlags = Partial<Record<keyof ServeSettings | 'adminTokenFile' | 'secretKeyFile', unknown>> & {
+type ServeFlags = Partial<
+  Record<
+    | keyof ServeSettings
+    | 'adminTokenFile'
+    | 'secretKeyFile'
+    | 'forwardTo'
+    | 'forwardSecret'
+    | 'forwardTypes'
+    | 'eventRetention',
+    unknown
+  >
+> & {
   config?: string;
   json?: boolean;
   alipayPublicKey?: string[];
@@ -73,6 +84,17 @@ export function registerServe(program: Command, ctx: CliContext): void {
       'a reverse proxy whose X-Forwarded-For/-Proto to believe; repeat for several',
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      '--forward-to <url>',
+      'forward events (authorization.*, notification.quarantined) to this URL, signed per Standard Webhooks; repeat for several',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--forward-secret <secret>',
+      'whsec_… signing secret for --forward-to, or env:NAME or file:PATH (default: generated and shown once)',
+    )
+    .option('--forward-types <types>', 'comma list of event types to forward (default: every type)')
+    .option('--event-retention <duration>', 'how long events stay in the feed, e.g. 30d (default), 7d')
     .option('--config <file>', 'JSON file with any of these settings (camelCase keys)')
     .option('--json', 'print one JSON line with the URL once listening')
     .action(async (flags: ServeFlags) => {
@@ -132,6 +154,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
           // Overlap passes: each waits on store round trips (a pool connection, or the SQLite thread).
           processor: { concurrency: spec.kind === 'postgres' ? 4 : 2 },
           metrics,
+          forwarding: {
+            targets: settings.forwarding.targets,
+            retentionMs: settings.forwarding.eventRetentionMs,
+          },
           flow: client
             ? {
                 client,
@@ -149,15 +175,21 @@ export function registerServe(program: Command, ctx: CliContext): void {
       }
       // Listening for signals before saying we are up: a SIGTERM right after the line must shut down cleanly.
       const stopped = runUntilSignal(() => service.close());
+      // A generated signing secret is shown here once (never logged): the consumer needs it to verify.
+      const forwardSecrets = service.forwarding.generated;
       if (json) {
         ctx.io.stdout(
-          `${JSON.stringify({ url: service.url, notifyPath: settings.notifyPath, database: describeDatabase(spec), ...(adminTokenFile ? { adminTokenFile } : {}) })}\n`,
+          `${JSON.stringify({ url: service.url, notifyPath: settings.notifyPath, database: describeDatabase(spec), ...(adminTokenFile ? { adminTokenFile } : {}), ...(forwardSecrets.length > 0 ? { forwardSecrets } : {}) })}\n`,
         );
       } else {
         ctx.io.stdout(
           `authnotify serving ${service.url}${settings.notifyPath} (${describeDatabase(spec)})\n`,
         );
         if (adminTokenFile) ctx.io.stdout(`admin API token is in ${adminTokenFile}\n`);
+        for (const f of forwardSecrets)
+          ctx.io.stdout(
+            `forwarding events to ${f.url}; its signing secret (shown once; GET /api/v1/destinations/…/secret shows it again): ${f.secret}\n`,
+          );
       }
       await stopped;
     });

@@ -11,6 +11,7 @@ import type { Logger } from '../../protocol/logger.js';
 import { nodeSignatureCrypto } from '../../protocol/node-crypto.js';
 import { loadOrCreateKeyPair } from '../../sandbox/keys.js';
 import { startSandbox } from '../../sandbox/server.js';
+import type { ForwardTarget } from '../../service/destinations.js';
 import {
   ADMIN_TOKEN,
   materializeSecret,
@@ -31,6 +32,8 @@ export interface DevOptions {
   dir?: string;
   /** Retry schedule compression for the sandbox's deliveries. Default 60 (2 minutes become 2 seconds). */
   timeScale?: number;
+  /** Forward events to these endpoints (`--forward-to`); every attempt is logged. */
+  forwardTo?: readonly ForwardTarget[];
   logger: Logger;
 }
 
@@ -41,6 +44,8 @@ export interface RunningDev {
   sandbox: string;
   demo: string;
   adminToken: string;
+  /** Signing secrets generated for `forwardTo` endpoints now (show them once). */
+  forwardSecrets: { url: string; secret: string }[];
   close(): Promise<void>;
 }
 
@@ -103,6 +108,23 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       notifyPath: '/alipay/notify/authorization',
       logger: options.logger,
       flow: { client },
+      forwarding: {
+        targets: options.forwardTo ?? [],
+        forwarder: {
+          // The dev console shows every forwarded attempt, delivered or not.
+          onAttempt: (attempt, delivery) =>
+            options.logger.info(
+              {
+                event: delivery.eventType,
+                to: delivery.url,
+                status: attempt.httpStatus,
+                verdict: attempt.verdict,
+                attempt: attempt.number,
+              },
+              'forwarded an event',
+            ),
+        },
+      },
     });
     started.splice(started.length - 2, 2, () => service.close());
     sandbox.context.config.notifyUrl = `${service.url}/alipay/notify/authorization`;
@@ -115,6 +137,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       sandbox: sandbox.url,
       demo: demoUrl,
       adminToken,
+      forwardSecrets: service.forwarding.generated,
       close: async () => {
         await new Promise<void>((r) => {
           demo.close(() => r());
