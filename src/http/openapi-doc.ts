@@ -38,6 +38,8 @@ export function buildOpenApi(
   title: string,
   description: string,
   operations: readonly Operation[],
+  /** OpenAPI 3.1 `webhooks`: requests this service sends. */
+  webhooks?: Record<string, unknown>,
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
@@ -83,6 +85,7 @@ export function buildOpenApi(
     info: { title, version: '0.1.0', description },
     components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
     paths,
+    ...(webhooks ? { webhooks } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 /** The service's OpenAPI 3.1 document, built from the zod schemas that validate each route. */
 
 import { buildOpenApi, commonOperations, notifyOperation, type Operation } from '../http/openapi-doc.js';
+import { eventOperations, eventWebhooks } from './api-event-openapi.js';
 import {
   AuthorizationsQuery,
   NotificationsQuery,
@@ -154,6 +155,7 @@ export function serviceOperations(notifyPath: string, returnPath: string): Opera
         '502': 'Alipay answer not trusted or failed',
       },
     },
+    ...eventOperations(errors),
   ];
 }
 
@@ -162,5 +164,6 @@ export function serviceOpenApi(notifyPath: string, returnPath: string): Record<s
     'authnotify service',
     'Receives Alipay notifyAuthorization, runs the authorization flow, and exposes an admin API.',
     serviceOperations(notifyPath, returnPath),
+    eventWebhooks(),
   );
 }

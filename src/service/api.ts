@@ -8,6 +8,7 @@ import type { Flow } from '../flow/flow.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { Metrics } from '../http/metrics.js';
 import { securityHeaders } from '../http/security-headers.js';
+import { systemClock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { type Logger, silentLogger } from '../protocol/logger.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -27,6 +28,7 @@ import { isoTimes, notificationSummary } from './api-views.js';
 import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
+import { Destinations } from './destinations.js';
 import { RejectionLimiter } from './rate-limit.js';
 import { replayBatch } from './replay.js';
 import { ADMIN_TOKEN } from './secret-file.js';
@@ -54,7 +56,7 @@ export interface ApiOptions {
   logger?: Logger;
   /** One-time dashboard sign-in links (`authnotify dev`). */
   signInLinks?: SignInLinks;
-  /** The event feed, stream and destinations (the service always mounts them). */
+  /** The event feed, stream and destinations; default: on the receiver's store, with no forwarder to nudge. */
   events?: Omit<EventRoutesOptions, 'store' | 'logger'>;
 }
 
@@ -217,7 +219,17 @@ export function createApi(options: ApiOptions): Hono {
     return c.json({ items: page.items.map(toAuthorizationView).map(isoTimes), nextCursor: page.nextCursor });
   });
 
-  if (options.events) mountEventRoutes(app, { ...options.events, store, logger });
+  mountEventRoutes(app, {
+    store,
+    logger,
+    ...(options.events ?? {
+      destinations: new Destinations(store, receiver.secrets, systemClock),
+      clock: systemClock,
+      nudge: () => undefined,
+      pollMs: 500,
+      closing: new AbortController().signal,
+    }),
+  });
 
   const flow = options.flow;
   const noFlow = () => {

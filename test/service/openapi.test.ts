@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../src/events/types.js';
 import { createApi } from '../../src/service/api.js';
 import { testReceiver } from '../helpers/receiver.js';
 import { startTestSandbox } from '../helpers/sandbox.js';
@@ -46,6 +47,22 @@ describe('OpenAPI documents describe every route', () => {
       expect.arrayContaining(['status', 'type', 'limit', 'cursor']),
     );
     expect(JSON.stringify(doc.paths['/alipay/notify/authorization'])).toContain('TOKEN_CANCELED');
+    // What a forwarding destination receives: every event type, with its payload's schema.
+    const webhooks = (
+      doc as unknown as {
+        webhooks: Record<
+          string,
+          {
+            post: {
+              requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+            };
+          }
+        >;
+      }
+    ).webhooks;
+    expect(Object.keys(webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+    const canceled = webhooks['authorization.canceled']?.post.requestBody.content['application/json']?.schema;
+    expect(Object.keys(canceled?.properties ?? {})).toEqual(['type', 'timestamp', 'data']);
   });
 
   it('sandbox: the Alipay API (both prefixes) and the control API', async () => {
