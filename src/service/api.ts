@@ -28,6 +28,7 @@ import { isoTimes, notificationSummary } from './api-views.js';
 import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
+import { destinationPages } from './dashboard-destinations.js';
 import { Destinations } from './destinations.js';
 import { RejectionLimiter } from './rate-limit.js';
 import { replayBatch } from './replay.js';
@@ -113,7 +114,15 @@ export function createApi(options: ApiOptions): Hono {
   });
 
   const gate = adminGate(adminToken, options.limiter ?? new RejectionLimiter(), logger);
+  const events: Omit<EventRoutesOptions, 'store' | 'logger'> = options.events ?? {
+    destinations: new Destinations(store, receiver.secrets, systemClock),
+    clock: systemClock,
+    nudge: () => undefined,
+    pollMs: 500,
+    closing: new AbortController().signal,
+  };
   mountDashboard(app, {
+    pages: [destinationPages(store, events.destinations, events.nudge)],
     receiver,
     gate,
     adminToken,
@@ -219,17 +228,7 @@ export function createApi(options: ApiOptions): Hono {
     return c.json({ items: page.items.map(toAuthorizationView).map(isoTimes), nextCursor: page.nextCursor });
   });
 
-  mountEventRoutes(app, {
-    store,
-    logger,
-    ...(options.events ?? {
-      destinations: new Destinations(store, receiver.secrets, systemClock),
-      clock: systemClock,
-      nudge: () => undefined,
-      pollMs: 500,
-      closing: new AbortController().signal,
-    }),
-  });
+  mountEventRoutes(app, { ...events, store, logger });
 
   const flow = options.flow;
   const noFlow = () => {

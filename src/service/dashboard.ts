@@ -43,7 +43,17 @@ export class RecentRejections {
   }
 }
 
-function fmt(ms: number | string | null | undefined): string {
+/** What the dashboard's other page modules use: the page frame, the session and time formatting. */
+export interface DashboardKit {
+  render(c: Context, title: string, body: string, status?: number): Promise<Response>;
+  /** The signed-in session (the pages behind the sign-in always have one). */
+  session(c: Context): Promise<Session>;
+  /** A list asked for with a cursor the store refuses: a 400 page; other errors are rethrown. */
+  badPageLink(c: Context, error: unknown, title: string, path: string): Promise<Response>;
+}
+
+/** A time as the dashboard shows it: UTC to the second, with the ISO value for machines. */
+export function fmt(ms: number | string | null | undefined): string {
   if (ms === null || ms === undefined) return '';
   const iso = new Date(ms).toISOString();
   return `<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 19)}</time>`;
@@ -61,6 +71,8 @@ export function mountDashboard(
     rejections: RecentRejections;
     clientOf: (c: Context) => ClientAddress;
     logger: Logger;
+    /** More pages behind the same sign-in (the forwarding pages). */
+    pages?: ((app: Hono, kit: DashboardKit) => void)[];
   },
 ): void {
   const { receiver } = options;
@@ -71,7 +83,7 @@ export function mountDashboard(
   const render = async (c: Context, title: string, body: string, status = 200) => {
     const s = await sessionOf(c);
     const nav = s
-      ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a>
+      ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a><a href="/dashboard/destinations">Forwarding</a>
 <form method="post" action="/dashboard/logout" style="display:inline"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Sign out</button></form></nav>`
       : '';
     // Operational data: never kept by browsers or proxies.
@@ -150,6 +162,12 @@ export function mountDashboard(
     return next();
   });
   app.get('/dashboard', (c) => c.redirect('/dashboard/authorizations', 303));
+  const kit: DashboardKit = {
+    render,
+    session: async (c) => (await sessionOf(c)) as Session,
+    badPageLink,
+  };
+  for (const mount of options.pages ?? []) mount(app, kit);
 
   app.post('/dashboard/logout', (c) => {
     // Signed cookies live in the browser: signing out forgets it there (changing the admin token ends all).

@@ -140,7 +140,7 @@ export class MemoryEvents implements EventStore {
   async fanOut(destinationId: string, limit: number, now: number): Promise<number> {
     this.#open();
     const d = this.#destinations.get(destinationId);
-    if (!d || d.status !== 'ACTIVE') return 0;
+    if (d?.status !== 'ACTIVE') return 0;
     const { items, next } = await this.feed({ after: d.position, limit });
     if (items.length === 0) return 0;
     const wanted = items.filter((e) => d.types === null || d.types.includes(e.type));

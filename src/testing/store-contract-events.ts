@@ -6,7 +6,7 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { DeliveryAttemptRecord, DestinationRecord, NewDestinationRow } from '../store/event-types.js';
 import type { Store } from '../store/types.js';
-import { authorization, ctx, inboxRow, uid } from './store-contract-fixtures.js';
+import { ctx, inboxRow, uid } from './store-contract-fixtures.js';
 
 const hash = () => uid('hash');
 

@@ -1,24 +1,36 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDev, startDev } from '../../src/cli/dev/dev.js';
 import { silentLogger } from '../../src/protocol/logger.js';
 import { cli } from '../helpers/cli.js';
+import { type EventEndpoint, eventEndpoint } from '../helpers/event-endpoint.js';
 import { sandboxFormToken } from '../helpers/sandbox.js';
 
 let dev: RunningDev;
+let endpoint: EventEndpoint;
+const forwarded: string[] = [];
 
 beforeAll(async () => {
+  endpoint = await eventEndpoint('/merchant/authnotify-events');
   dev = await startDev({
     port: 0,
     dir: mkdtempSync(join(tmpdir(), 'authnotify-dev-')),
     timeScale: 3600,
-    logger: silentLogger,
+    logger: {
+      ...silentLogger,
+      info: (fields: Record<string, unknown>, message: string) => {
+        if (message === 'forwarded an event') forwarded.push(`${fields.event} ${fields.verdict}`);
+      },
+    },
+    forwardTo: [{ url: endpoint.url }],
   });
 });
 afterAll(async () => {
   await dev?.close();
+  await endpoint?.close();
 });
 
 /** Follows one redirect the way a browser would, returning the next URL. */
@@ -69,6 +81,36 @@ describe('authnotify dev', () => {
     const html = await demoShows('CANCELED');
     expect(html).toContain('moving banks');
     expect(html).not.toContain(token);
+
+    // --forward-to: the merchant's own endpoint heard the whole flow, signed with the secret shown once.
+    expect(dev.forwardSecrets).toEqual([{ url: endpoint.url, secret: expect.stringMatching(/^whsec_/) }]);
+    const got = await endpoint.received(3);
+    const wh = new Webhook(dev.forwardSecrets[0]?.secret as string);
+    const events = got.map(
+      (r) =>
+        wh.verify(r.body, r.headers as Record<string, string>) as {
+          type: string;
+          data: { status: string; reason: string | null; userLoginId: string };
+        },
+    );
+    expect(events.map((e) => e.type)).toEqual([
+      'authorization.code_received',
+      'authorization.activated',
+      'authorization.canceled',
+    ]);
+    expect(events[2]?.data).toMatchObject({
+      status: 'CANCELED',
+      reason: 'moving banks',
+      userLoginId: 'd****@example.com',
+    });
+    expect(got.map((r) => r.body).join('')).not.toContain(token);
+    // the dev console line comes once the attempt is recorded, just after the endpoint answered
+    for (let i = 0; i < 100 && forwarded.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(forwarded).toEqual([
+      'authorization.code_received DELIVERED',
+      'authorization.activated DELIVERED',
+      'authorization.canceled DELIVERED',
+    ]);
   });
 
   it('--port rejects a value that leaves no room for the next two ports', async () => {

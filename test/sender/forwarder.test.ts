@@ -7,7 +7,7 @@ import { createForwarder, type ForwarderOptions } from '../../src/sender/forward
 import type { DestinationSecret } from '../../src/store/event-types.js';
 import type { Store } from '../../src/store/types.js';
 import { createMemoryStore } from '../../src/testing/memory-store.js';
-import { type EventEndpoint, eventEndpoint } from '../helpers/event-endpoint.js';
+import { type EventEndpoint, eventEndpoint, type SeenRequest } from '../helpers/event-endpoint.js';
 import { recordingLogger } from '../helpers/receiver.js';
 
 const DAY = 86_400_000;
@@ -164,23 +164,23 @@ describe('forwarding events to a destination', () => {
     await activateAndCancel(store, clock.now());
     const f = forwarder();
     await f.runOnce();
-    const [during] = await endpoint.received(1);
-    expect((during?.headers['webhook-signature'] as string).split(' ')).toHaveLength(2);
+    const during = (await endpoint.received(1))[0] as SeenRequest;
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const s of [old, secret])
       expect(() =>
-        new Webhook(s).verify(during?.body as string, during?.headers as Record<string, string>),
+        new Webhook(s).verify(during.body, during.headers as Record<string, string>),
       ).not.toThrow();
     clock.advance(60_001);
     await activateAndCancel(store, clock.now());
     await f.runOnce();
-    const after = endpoint.seen[endpoint.seen.length - 1];
-    expect((after?.headers['webhook-signature'] as string).split(' ')).toHaveLength(1);
+    const after = endpoint.seen[endpoint.seen.length - 1] as SeenRequest;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(() =>
-      new Webhook(secret).verify(after?.body as string, after?.headers as Record<string, string>),
+      new Webhook(secret).verify(after.body, after.headers as Record<string, string>),
     ).not.toThrow();
-    expect(() =>
-      new Webhook(old).verify(after?.body as string, after?.headers as Record<string, string>),
-    ).toThrow(/No matching signature/);
+    expect(() => new Webhook(old).verify(after.body, after.headers as Record<string, string>)).toThrow(
+      /No matching signature/,
+    );
     await f.close();
   });
 
