@@ -20,6 +20,7 @@ const receiver = await createReceiver({
   alipayPublicKeys: readFileSync(new URL('../fixtures/keys/alipay-v1.public.pem', import.meta.url), 'utf8'),
   secretKey: 'c'.repeat(64),
   store,
+  acceptUnknownAuthState: process.env.ACCEPT_UNKNOWN_AUTH_STATE === '1',
   processor: { leaseMs: Number(process.env.LEASE_MS ?? 500), pollIntervalMs: 50, nudgeDelayMs: 5 },
 });
 const handlerDelayMs = Number(process.env.HANDLER_DELAY_MS ?? 0);

@@ -4,8 +4,7 @@
  * every acknowledged notification is in the inbox, every one is processed, handlers saw each at least once,
  * and the lifecycle effect exists exactly once per event.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,50 +15,10 @@ import { type SignedNotification, signNotification } from '../../src/testing/ind
 import { fixtureText } from '../helpers/fixtures.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
 import { until } from '../helpers/wait.js';
+import { send, startChild } from './crash-harness.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const ROUNDS = 10;
 const COUNT = 2000;
-
-function startChild(
-  database: string,
-  log: string,
-  portFile: string,
-): Promise<{ child: ChildProcess; url: string }> {
-  rmSync(portFile, { force: true });
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/reliability/crash-child.ts', database, log, portFile],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (existsSync(portFile) && readFileSync(portFile, 'utf8') !== '') {
-        clearInterval(poll);
-        resolve({ child, url: `http://127.0.0.1:${readFileSync(portFile, 'utf8')}` });
-      } else if (Date.now() - started > 20_000) {
-        clearInterval(poll);
-        reject(new Error('the merchant process did not start'));
-      }
-    }, 20);
-  });
-}
-
-async function send(url: string, n: SignedNotification): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}${n.path}`, {
-      method: 'POST',
-      headers: n.headers,
-      body: n.body,
-      signal: AbortSignal.timeout(3000),
-    });
-    const text = await response.text();
-    return response.status === 200 && text.includes('"resultStatus":"S"');
-  } catch {
-    return false; // connection reset by the kill: Alipay would retry
-  }
-}
 
 async function run(
   database: string,

@@ -9,9 +9,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateWebhookSecret } from '../../src/events/standard-webhooks.js';
+import { systemClock } from '../../src/protocol/clock.js';
 import { ALIPAY_SCHEDULE } from '../../src/protocol/schedule.js';
+import { createNodeSecrets } from '../../src/receiver/node-secrets.js';
 import { createSender } from '../../src/sender/sender.js';
+import { Destinations } from '../../src/service/destinations.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { type SignedNotification, signNotification } from '../../src/testing/index.js';
 import { fixtureText } from '../helpers/fixtures.js';
@@ -222,6 +227,101 @@ describe.skipIf(pgSkipReason !== undefined)('several processes on one PostgreSQL
     } finally {
       for (const w of workers) w?.kill('SIGTERM');
       await enqueuer.close();
+      await store.close();
+      server.close();
+    }
+  }, 120_000);
+
+  it('forwarders killed mid-delivery: every event reaches the destination, none is delivered twice at once', async () => {
+    const schema = freshSchema('authnotify_forwarders');
+    schemas.push(schema);
+    const spans: Span[] = [];
+    const seen = new Set<string>();
+    const secret = generateWebhookSecret();
+    const wh = new Webhook(secret);
+    let unverified = 0;
+    // The merchant's endpoint: answers most events after a short while, fails some so retries happen.
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        try {
+          wh.verify(body, req.headers as Record<string, string>);
+        } catch {
+          unverified++;
+        }
+        const id = String(req.headers['webhook-id']);
+        const start = Date.now();
+        setTimeout(
+          () => {
+            spans.push({ key: id, who: String(req.headers['webhook-timestamp']), start, end: Date.now() });
+            if (Math.random() < 0.25) res.writeHead(500).end('busy');
+            else {
+              seen.add(id);
+              res.writeHead(204).end();
+            }
+          },
+          5 + Math.floor(Math.random() * 30),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const store = await createPostgresStore({ connectionString: PG_URL, schema });
+    const destinations = new Destinations(store, createNodeSecrets('f'.repeat(64)), systemClock);
+    await destinations.create({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+      secret,
+    });
+    const count = 300;
+    for (let i = 0; i < count; i += 50) {
+      const now = Date.now();
+      await store.applyEvents(
+        Array.from({ length: 50 }, (_, k) => ({
+          input: { lookup: { tokenHash: `fw-${i + k}` }, timelineId: `fw-tl-${i + k}`, now },
+          event: {
+            kind: 'TOKEN_CREATED' as const,
+            tokenHash: `fw-${i + k}`,
+            source: 'notification' as const,
+          },
+          ctx: { now, newId: `fw-au-${i + k}`, inboxId: null, acceptUnknownAuthState: true },
+        })),
+      );
+    }
+    const spawnWorker = () => spawnTs('test/reliability/forwarder-child.ts', [`${PG_URL}?schema=${schema}`]);
+    const workers = [spawnWorker(), spawnWorker()];
+    let kills = 0;
+    try {
+      for (let round = 0; round < 8; round++) {
+        await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 200)));
+        const victim = round % 2;
+        workers[victim]?.kill('SIGKILL');
+        kills++;
+        workers[victim] = spawnWorker();
+      }
+      const finished = async () => {
+        const page = await store.events.listDeliveries({ limit: 1000 });
+        return (
+          page.items.length === count &&
+          page.items.every((d) => d.status === 'DELIVERED' || d.status === 'EXHAUSTED')
+        );
+      };
+      await until('every forwarded delivery to finish', finished, { timeoutMs: 60_000, intervalMs: 100 });
+      expect(overlaps(spans)).toEqual([]);
+      expect(unverified).toBe(0);
+      const deliveries = (await store.events.listDeliveries({ limit: 1000 })).items;
+      for (const d of deliveries) {
+        const attempts = await store.events.listDeliveryAttempts(d.id);
+        expect(attempts.map((a) => a.number)).toEqual(Array.from({ length: d.attempts }, (_, k) => k + 1));
+      }
+      const delivered = deliveries.filter((d) => d.status === 'DELIVERED').length;
+      expect(delivered).toBe(count); // eight tries at a 25 % failure rate: all get through
+      expect(seen.size).toBe(count);
+      console.log(
+        `forwarders: ${kills} kills, ${count} events, ${delivered} delivered, ${spans.length} requests seen, no overlap`,
+      );
+    } finally {
+      for (const w of workers) w?.kill('SIGTERM');
       await store.close();
       server.close();
     }
