@@ -23,8 +23,8 @@ export interface Metrics {
   onDeliveryAttempt: (verdict: string, latenessMs: number) => void;
   /** For the forwarder: an attempt to a destination and its verdict. */
   onForwardAttempt: (destinationId: string, verdict: string) => void;
-  /** Reads store-derived gauges. */
-  collect(store: Store): Promise<void>;
+  /** Reads store-derived gauges; `now` (the service's clock) dates the ages. */
+  collect(store: Store, now?: number): Promise<void>;
   render(): Promise<string>;
 }
 
@@ -132,7 +132,7 @@ export function createMetrics(): Metrics {
       lateness.observe(Math.max(0, latenessMs) / 1000);
     },
     onForwardAttempt: (destination, verdict) => forwardAttempts.inc({ destination, verdict }),
-    async collect(store) {
+    async collect(store, now = Date.now()) {
       for (const [status, n] of Object.entries(await store.countInbox())) backlog.set({ status }, n);
       for (const [status, n] of Object.entries(await store.countOutbox())) deliveries.set({ status }, n);
       forwardDeliveries.reset();
@@ -143,7 +143,7 @@ export function createMetrics(): Metrics {
         byStatus[d.status] = (byStatus[d.status] ?? 0) + 1;
       for (const [status, n] of Object.entries(byStatus)) destinations.set({ status }, n);
       const oldest = await store.events.oldestUndelivered();
-      oldestUndelivered.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+      oldestUndelivered.set(oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
     },
     render: () => registry.metrics(),
   };

@@ -69,6 +69,13 @@ export function createApi(options: ApiOptions): Hono {
   const app = new Hono();
   const clientOf = clientResolver(options.trustedProxies);
   const logger = options.logger ?? silentLogger;
+  const events: Omit<EventRoutesOptions, 'store' | 'logger'> = options.events ?? {
+    destinations: new Destinations(store, receiver.secrets, systemClock),
+    clock: systemClock,
+    nudge: () => undefined,
+    pollMs: 500,
+    closing: new AbortController().signal,
+  };
   app.use('*', securityHeaders({ formsStayHere: true }));
 
   app.onError((error, c) => {
@@ -87,7 +94,7 @@ export function createApi(options: ApiOptions): Hono {
   );
   app.get('/metrics', async (c) => {
     if (!options.metrics) return c.json(errorBody('NOT_FOUND', 'metrics are off'), 404);
-    await options.metrics.collect(store).catch(() => undefined);
+    await options.metrics.collect(store, events.clock.now()).catch(() => undefined);
     return c.text(await options.metrics.render(), 200, {
       'Content-Type': options.metrics.registry.contentType,
     });
@@ -114,13 +121,7 @@ export function createApi(options: ApiOptions): Hono {
   });
 
   const gate = adminGate(adminToken, options.limiter ?? new RejectionLimiter(), logger);
-  const events: Omit<EventRoutesOptions, 'store' | 'logger'> = options.events ?? {
-    destinations: new Destinations(store, receiver.secrets, systemClock),
-    clock: systemClock,
-    nudge: () => undefined,
-    pollMs: 500,
-    closing: new AbortController().signal,
-  };
+
   mountDashboard(app, {
     pages: [destinationPages(store, events.destinations, events.nudge)],
     receiver,

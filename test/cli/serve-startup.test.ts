@@ -259,6 +259,60 @@ describe('serve validates all configuration before opening or writing anything',
         message: /--merchant-private-key: the key:/,
       },
     ],
+    [
+      'a --forward-to that is not an http(s) URL',
+      {
+        args: ['--forward-to', 'ftp://example.com/events'],
+        message: /--forward-to: "ftp:\/\/example.com\/events" is not an http\(s\) URL/,
+      },
+    ],
+    [
+      'a --forward-secret without whsec_',
+      {
+        args: ['--forward-to', 'http://127.0.0.1:9/e', '--forward-secret', 'hunter2-hunter2-hunter2-hunter2'],
+        message: /--forward-secret does not start with "whsec_"/,
+      },
+    ],
+    [
+      'a --forward-secret of 16 bytes',
+      {
+        args: [
+          '--forward-to',
+          'http://127.0.0.1:9/e',
+          '--forward-secret',
+          `whsec_${Buffer.alloc(16, 1).toString('base64')}`,
+        ],
+        message: /--forward-secret holds 16 bytes/,
+      },
+    ],
+    [
+      'a --forward-secret from an unset variable',
+      {
+        args: ['--forward-to', 'http://127.0.0.1:9/e', '--forward-secret', 'env:NOPE'],
+        message: /environment variable NOPE is not set/,
+      },
+    ],
+    [
+      'a --forward-secret without --forward-to',
+      {
+        args: ['--forward-secret', `whsec_${Buffer.alloc(32, 1).toString('base64')}`],
+        message: /given without --forward-to/,
+      },
+    ],
+    [
+      'an unknown --forward-types entry',
+      {
+        args: ['--forward-to', 'http://127.0.0.1:9/e', '--forward-types', 'authorization.paused'],
+        message: /"authorization.paused" is not an event type/,
+      },
+    ],
+    [
+      'an --event-retention under an hour',
+      {
+        args: ['--event-retention', '10m'],
+        message: /--event-retention: "10m" is not a duration of an hour or more/,
+      },
+    ],
   ])('exits 2 for %s, naming it', async (_label, c) => {
     await refuses(c);
   });
