@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, each compared in the same process tree with its baseline, printed as
  * ratios. Pass names to run a subset: `npm run bench -- verify`.
  */
+import { benchForward } from './forward.js';
 import { benchReceiver } from './receiver.js';
 import { benchScaleOut } from './scale-out.js';
 import { benchSender } from './sender.js';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   verify: () => benchVerify(),
   receiver: () => benchReceiver(),
   sender: () => benchSender(),
+  forward: () => benchForward(),
   'scale-out': () => benchScaleOut(),
 };
 
