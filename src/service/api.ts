@@ -29,6 +29,7 @@ import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import { destinationPages } from './dashboard-destinations.js';
+import { notificationPages } from './dashboard-notification.js';
 import { Destinations } from './destinations.js';
 import { RejectionLimiter } from './rate-limit.js';
 import { replayBatch } from './replay.js';
@@ -123,7 +124,7 @@ export function createApi(options: ApiOptions): Hono {
   const gate = adminGate(adminToken, options.limiter ?? new RejectionLimiter(), logger);
 
   mountDashboard(app, {
-    pages: [destinationPages(store, events.destinations, events.nudge)],
+    pages: [notificationPages(receiver), destinationPages(store, events.destinations, events.nudge)],
     receiver,
     gate,
     adminToken,
@@ -176,6 +177,12 @@ export function createApi(options: ApiOptions): Hono {
       keyVersion: row.keyVersion,
       requestTime: row.headers['Request-Time'] ?? null,
       lastError: row.lastError,
+      processingAttempts: (await store.listInboxAttempts(row.id)).map((a) => ({
+        attempt: a.attempt,
+        at: new Date(a.at).toISOString(),
+        outcome: a.outcome,
+        error: a.error,
+      })),
       body,
       bodyNote: note,
     });

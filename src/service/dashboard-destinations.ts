@@ -9,8 +9,7 @@ import { AuthNotifyError } from '../protocol/errors.js';
 import { displayId } from '../protocol/ids.js';
 import { FORWARD_STATUSES, type ForwardStatus } from '../store/event-types.js';
 import type { Store } from '../store/types.js';
-import type { DashboardKit } from './dashboard.js';
-import { fmt } from './dashboard.js';
+import { type DashboardKit, fmt } from './dashboard-kit.js';
 import type { Destinations } from './destinations.js';
 
 const PAGE_SIZE = 50;

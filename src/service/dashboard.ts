@@ -11,9 +11,9 @@ import type { ReceiverObserver } from '../receiver/ports.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { INBOX_STATUSES } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
-import { redactedBody } from './body-view.js';
 import type { ClientAddress } from './client-address.js';
 import { activityChart, rejectionsChart } from './dashboard-chart.js';
+import { type DashboardKit, fmt } from './dashboard-kit.js';
 import { authorizationQuery, inboxSearch } from './dashboard-search.js';
 import { type Session, SessionCookies } from './dashboard-session.js';
 import type { SignInLinks } from './sign-in-links.js';
@@ -41,22 +41,6 @@ export class RecentRejections {
     for (const e of this.#events) if (now - e.at < 3_600_000) out[e.code] = (out[e.code] ?? 0) + 1;
     return out;
   }
-}
-
-/** What the dashboard's other page modules use: the page frame, the session and time formatting. */
-export interface DashboardKit {
-  render(c: Context, title: string, body: string, status?: number): Promise<Response>;
-  /** The signed-in session (the pages behind the sign-in always have one). */
-  session(c: Context): Promise<Session>;
-  /** A list asked for with a cursor the store refuses: a 400 page; other errors are rethrown. */
-  badPageLink(c: Context, error: unknown, title: string, path: string): Promise<Response>;
-}
-
-/** A time as the dashboard shows it: UTC to the second, with the ISO value for machines. */
-export function fmt(ms: number | string | null | undefined): string {
-  if (ms === null || ms === undefined) return '';
-  const iso = new Date(ms).toISOString();
-  return `<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 19)}</time>`;
 }
 
 export function mountDashboard(
@@ -305,85 +289,5 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
       `<h1>Inbox</h1>${flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : ''}<p>${links}</p>${search.form}
 <table><tr><th>Id</th><th>Type</th><th>Status</th><th>Dup.</th><th>Outcome</th><th>Why</th><th>Received</th><th></th></tr>${rows || '<tr><td colspan="8">None.</td></tr>'}</table>${more}`,
     );
-  });
-
-  app.get('/dashboard/inbox/:id', async (c) => {
-    const r = await store.getInbox(c.req.param('id'));
-    if (!r) return render(c, 'Not found', '<h1>No such notification</h1>', 404);
-    let shown: string;
-    try {
-      const { body, note } = redactedBody(await receiver.rawBodyOf(r));
-      const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
-      shown = `<pre id="body">${escapeHtml(text)}</pre><p class="muted">${escapeHtml(note)}</p>`;
-    } catch (error) {
-      shown = `<p class="flash">The stored body could not be opened: ${escapeHtml((error as Error).message)}</p>`;
-    }
-    const headers = Object.entries(r.headers)
-      .map(([name, value]) => {
-        // The signature proves nothing to a reader and is long: its first characters identify it.
-        const v = name.toLowerCase() === 'signature' ? `${value.slice(0, 48)}…` : value;
-        return `<tr><td>${escapeHtml(name)}</td><td><code>${escapeHtml(v)}</code></td></tr>`;
-      })
-      .join('');
-    const violations = (r.violations ?? [])
-      .map(
-        (v) =>
-          `<li><code>${escapeHtml(v.path || 'body')}</code> ${escapeHtml(v.rule)}: ${escapeHtml(v.message)}</li>`,
-      )
-      .join('');
-    const authorization = r.authorizationId
-      ? `<a id="authorization" href="/dashboard/authorizations/${escapeHtml(r.authorizationId)}">authorization <code>${escapeHtml(displayId(r.authorizationId))}</code></a>`
-      : 'no authorization';
-    return render(
-      c,
-      `Notification ${r.id}`,
-      `<h1>Notification <code>${escapeHtml(r.id)}</code> <span class="badge">${r.status}</span></h1>
-<div class="card">Type ${escapeHtml(r.type)} · received ${fmt(r.receivedAt)} on <code>${escapeHtml(r.path)}</code> · verified over the ${r.matchedPath === 'canonical' ? 'configured notify path' : 'path it arrived on'}, keyVersion ${escapeHtml(r.keyVersion)} · duplicates ${r.duplicates}${r.lastDuplicateAt ? ` (last ${fmt(r.lastDuplicateAt)})` : ''}<br>
-Processing: ${r.attempts} attempt(s)${r.processedAt ? `, processed ${fmt(r.processedAt)}` : ''}${r.nextAttemptAt && r.status === 'PENDING' ? `, next ${fmt(r.nextAttemptAt)}` : ''} · outcome ${escapeHtml(r.outcome ?? '—')} · ${authorization}${r.lastError ? `<br>Last error: <span id="error">${escapeHtml(r.lastError)}</span>` : ''}</div>
-${violations ? `<h2>Why it is quarantined</h2><ul id="violations">${violations}</ul>` : ''}
-<h2>Headers</h2><table>${headers}</table>
-<h2>Body</h2>${shown}`,
-    );
-  });
-
-  app.get('/dashboard/inbox/:id/replay', async (c) => {
-    const r = await store.getInbox(c.req.param('id'));
-    if (!r) return render(c, 'Not found', '<h1>No such notification</h1>', 404);
-    const s = (await sessionOf(c)) as Session;
-    return render(
-      c,
-      'Replay',
-      `<h1>Replay notification <code>${escapeHtml(r.id)}</code>?</h1>
-<p>Your handlers for ${escapeHtml(r.type)} run again, with the same notification and outcome (${escapeHtml(r.outcome ?? '—')}); the authorization is not changed again. Handlers must be idempotent: they already ran for it.</p>
-<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/replay"><input type="hidden" name="csrf" value="${s.csrf}"><button id="confirm-replay">Run the handlers again</button> <a href="/dashboard/inbox/${escapeHtml(r.id)}">Cancel</a></form>`,
-    );
-  });
-
-  app.post('/dashboard/inbox/:id/replay', async (c) => {
-    let message: string;
-    try {
-      const row = await receiver.replay(c.req.param('id'));
-      message = `Notification ${displayId(row.id)} is queued again; its handlers run again shortly.`;
-    } catch (error) {
-      message =
-        error instanceof AuthNotifyError
-          ? `Not replayed: ${error.message}`
-          : 'Not replayed: unexpected error';
-    }
-    return c.redirect(`/dashboard/inbox?flash=${encodeURIComponent(message)}`, 303);
-  });
-
-  app.post('/dashboard/inbox/:id/reprocess', async (c) => {
-    let message: string;
-    try {
-      const row = await receiver.reprocess(c.req.param('id'));
-      message = `Notification ${displayId(row.id)} is queued again (${row.status}).`;
-    } catch (error) {
-      message =
-        error instanceof AuthNotifyError
-          ? `Not reprocessed: ${error.message}`
-          : 'Not reprocessed: unexpected error';
-    }
-    return c.redirect(`/dashboard/inbox?flash=${encodeURIComponent(message)}`, 303);
   });
 }

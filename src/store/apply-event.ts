@@ -7,7 +7,7 @@
 import type { AuthorizationRecord, ConsultRecord } from '../authorization/types.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { authorizationValues, type Row } from './rows.js';
-import { advanceParams, attemptParams, finishParams, SQL } from './statements.js';
+import { advanceParams, attemptLogParams, attemptParams, finishParams, SQL } from './statements.js';
 import type { AttemptRecord, InboxFinish, OutboxNext } from './types.js';
 
 export type Query =
@@ -27,12 +27,17 @@ export function* run(sql: string, ...params: unknown[]): Steps<number> {
   return (yield { mode: 'run', sql, params }) as number;
 }
 
+/** Finishes leased rows; a finish with an error logs the failed attempt in the same transaction. */
 export function* finishManySteps(
   items: readonly { id: string; owner: string; finish: InboxFinish }[],
 ): Steps<boolean[]> {
   const results: boolean[] = [];
-  for (const item of items)
-    results.push((yield* run(SQL.finishInbox, ...finishParams(item.id, item.owner, item.finish))) === 1);
+  for (const item of items) {
+    const finished = (yield* run(SQL.finishInbox, ...finishParams(item.id, item.owner, item.finish))) === 1;
+    const log = attemptLogParams(item.owner, item.finish);
+    if (finished && log) yield* run(SQL.logInboxAttempt, ...log, item.id);
+    results.push(finished);
+  }
   return results;
 }
 

@@ -23,6 +23,7 @@ import {
   type AuthorizationFilter,
   INBOX_STATUSES,
   type InboxActivity,
+  type InboxAttemptRecord,
   type InboxFilter,
   type InboxRecord,
   type InboxStatus,
@@ -93,6 +94,16 @@ export const reads = {
       (r) => encodeCursor(r.receivedAt, r.id),
       { from: filter.receivedFrom, to: filter.receivedTo },
     ),
+  listInboxAttempts: (inboxId: string): ReadQuery<InboxAttemptRecord[]> =>
+    all('list processing attempts', SQL.listInboxAttempts, [inboxId], (r) => ({
+      id: String(r.id),
+      inboxId: String(r.inbox_id),
+      attempt: Number(r.attempt),
+      worker: String(r.worker),
+      error: String(r.error),
+      outcome: r.outcome === 'FAILED' ? 'FAILED' : 'RETRY',
+      at: Number(r.at),
+    })),
   inboxSince: (
     after: [number, string] | undefined,
     until: number,

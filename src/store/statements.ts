@@ -4,6 +4,7 @@
  * statements are one store's own (the batch statements of PostgreSQL's round-trip-saving paths, the
  * lease renewal in each dialect); their doc comments say which.
  */
+import { uuidv7 } from '../protocol/ids.js';
 import { AUTHORIZATION_COLUMNS } from './rows.js';
 import type { AttemptRecord, InboxFinish, NewInboxRow, NewOutboxRow, OutboxNext } from './types.js';
 
@@ -14,6 +15,14 @@ const CLAIMED_COLUMNS =
 const INSERT_INBOX = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path,
     key_version, violations, request_id, received_at, next_attempt_at, updated_at)`;
 const INBOX_ROW = `(${Array.from({ length: 14 }, () => '?').join(', ')})`;
+
+const SQL_FINISH_MANY = (rows: number): string =>
+  `UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL, next_attempt_at = v.next_attempt_at,
+      last_error = v.last_error, processed_at = v.processed_at, updated_at = v.now
+    FROM (VALUES ${Array.from({ length: rows }, () => '(?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text, ?::text)').join(', ')})
+      AS v(status, next_attempt_at, last_error, processed_at, now, id, owner)
+    WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
+    RETURNING inbox.id`;
 
 export const SQL = {
   /** Stores one notification; a known event key bumps its counter instead. Parameters: inboxParams. */
@@ -55,13 +64,19 @@ export const SQL = {
    * SQL.finishInbox for `rows` rows in one statement (PostgreSQL; parameters: finishParams per row in turn).
    * Answers the ids it finished; a row whose lease was lost is not among them.
    */
-  finishInboxMany: (rows: number): string =>
-    `UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL, next_attempt_at = v.next_attempt_at,
-      last_error = v.last_error, processed_at = v.processed_at, updated_at = v.now
-    FROM (VALUES ${Array.from({ length: rows }, () => '(?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text, ?::text)').join(', ')})
-      AS v(status, next_attempt_at, last_error, processed_at, now, id, owner)
-    WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
-    RETURNING inbox.id`,
+  finishInboxMany: (rows: number): string => SQL_FINISH_MANY(rows),
+  /**
+   * SQL.finishInboxMany that also logs the failed attempts among the rows (PostgreSQL; parameters:
+   * finishParams per row, then id, worker, error, outcome, at per failed row).
+   */
+  finishInboxManyLogged: (rows: number, failed: number): string =>
+    `WITH done AS (${SQL_FINISH_MANY(rows).replace('RETURNING inbox.id', 'RETURNING inbox.id, inbox.attempts')}),
+      log AS (INSERT INTO inbox_attempts (id, inbox_id, attempt, worker, error, outcome, at)
+        SELECT f.id, f.inbox_id, done.attempts, f.worker, f.error, f.outcome, f.at
+        FROM (VALUES ${Array.from({ length: failed }, () => '(?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)').join(', ')})
+          AS f(id, inbox_id, worker, error, outcome, at)
+        JOIN done ON done.id = f.inbox_id)
+    SELECT id FROM done`,
   /** Lease renewal; the ids as a JSON array (SQLite) or a text array (PostgreSQL). */
   renewInboxLeasesSqlite: `UPDATE inbox SET leased_until = ?
     WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'PROCESSING' RETURNING id`,
@@ -71,6 +86,10 @@ export const SQL = {
     WHERE id IN (SELECT id FROM inbox WHERE id = ANY(?::text[]) AND lease_owner = ? AND status = 'PROCESSING'
       FOR UPDATE SKIP LOCKED) RETURNING id`,
   getInbox: 'SELECT * FROM inbox WHERE id = ?',
+  /** Logs a failed attempt of a row just finished. Parameters: id, worker, error, outcome, at, inbox id. */
+  logInboxAttempt: `INSERT INTO inbox_attempts (id, inbox_id, attempt, worker, error, outcome, at)
+    SELECT ?, id, attempts, ?, ?, ?, ? FROM inbox WHERE id = ?`,
+  listInboxAttempts: 'SELECT * FROM inbox_attempts WHERE inbox_id = ? ORDER BY at, id',
   requeueQuarantined: `UPDATE inbox SET status = 'PENDING', event_key = ?, type = ?, violations = NULL, attempts = 0,
       last_error = NULL, next_attempt_at = ?, applied = 0, outcome = NULL, updated_at = ?
     WHERE id = ? AND status = 'QUARANTINED' RETURNING *`,
@@ -202,6 +221,21 @@ export function inboxParams(row: NewInboxRow): unknown[] {
     row.receivedAt,
     row.status === 'PENDING' ? row.receivedAt : null,
     row.receivedAt,
+  ];
+}
+
+/** The attempt a finish logs (id, worker, error, outcome, at), or undefined for a success. */
+export function attemptLogParams(
+  owner: string,
+  finish: InboxFinish,
+): [string, string, string, string, number] | undefined {
+  if (finish.status === 'PROCESSED') return undefined;
+  return [
+    uuidv7(finish.now),
+    owner,
+    finish.error,
+    finish.status === 'FAILED' ? 'FAILED' : 'RETRY',
+    finish.now,
   ];
 }
 

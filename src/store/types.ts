@@ -91,6 +91,18 @@ export type ClaimedInboxRow = Pick<
   | 'receivedAt'
 >;
 
+/** A processing attempt that failed: the row was retried (RETRY) or given up (FAILED). */
+export interface InboxAttemptRecord {
+  id: string;
+  inboxId: string;
+  /** The row's attempt count when it failed (1-based). */
+  attempt: number;
+  worker: string;
+  error: string;
+  outcome: 'RETRY' | 'FAILED';
+  at: number;
+}
+
 /** How many notifications of one status were received in one time bucket. */
 export interface InboxActivity {
   /** Start of the bucket, epoch ms. */
@@ -317,6 +329,11 @@ export interface Store {
    * if one fails, none is written and the error is rethrown.
    */
   applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]>;
+  /**
+   * The failed processing attempts of a row, oldest first (each finish with an error logs one, in the
+   * finish's transaction; a success is the row's `processedAt`).
+   */
+  listInboxAttempts(inboxId: string): Promise<InboxAttemptRecord[]>;
   /** Several `finishInbox` calls in one transaction. */
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
   /**

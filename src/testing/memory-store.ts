@@ -14,6 +14,7 @@ import type {
   LifecycleEvent,
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { uuidv7 } from '../protocol/ids.js';
 import type { EventStore } from '../store/event-types.js';
 import { quarantineEventRow } from '../store/event-writes.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
@@ -23,6 +24,7 @@ import {
   type AttemptRecord,
   INBOX_STATUSES,
   type InboxActivity,
+  type InboxAttemptRecord,
   type InboxClaim,
   type InboxFinish,
   type InboxInsertResult,
@@ -46,6 +48,7 @@ export class MemoryStore implements Store {
   readonly #inbox = new Map<string, InboxRecord>();
   readonly #byEventKey = new Map<string, string>();
   readonly #settings = new Map<string, string>();
+  readonly #attempts: InboxAttemptRecord[] = [];
   readonly #log = new UndoLog();
   readonly #events = new MemoryEvents(this.#log, () => this.#open());
   readonly events: EventStore = this.#events;
@@ -137,6 +140,16 @@ export class MemoryStore implements Store {
   #finish(id: string, owner: string, finish: InboxFinish): boolean {
     const row = this.#inbox.get(id);
     if (!row || row.leaseOwner !== owner || row.status !== 'PROCESSING') return false;
+    if (finish.status !== 'PROCESSED')
+      this.#log.append(this.#attempts, {
+        id: uuidv7(finish.now),
+        inboxId: id,
+        attempt: row.attempts,
+        worker: owner,
+        error: finish.error,
+        outcome: finish.status === 'FAILED' ? 'FAILED' : 'RETRY',
+        at: finish.now,
+      });
     this.#log.set(this.#inbox, id, {
       ...row,
       status: finish.status,
@@ -157,6 +170,10 @@ export class MemoryStore implements Store {
     items: readonly { id: string; owner: string; finish: InboxFinish }[],
   ): Promise<boolean[]> {
     return this.#transaction(() => items.map((item) => this.#finish(item.id, item.owner, item.finish)));
+  }
+  async listInboxAttempts(inboxId: string): Promise<InboxAttemptRecord[]> {
+    this.#open();
+    return this.#attempts.filter((a) => a.inboxId === inboxId).map(copy);
   }
   async renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]> {
     this.#open();

@@ -140,6 +140,16 @@ export function inboxContract(current: () => Store): void {
     expect(await store.getInbox(row.id)).toMatchObject({ attempts: 2, lastError: 'boom' });
     await store.finishInbox(row.id, 'A', { status: 'FAILED', now: T + 5001, error: 'gave up' });
     expect(await store.getInbox(row.id)).toMatchObject({ status: 'FAILED', lastError: 'gave up' });
+    // every failed attempt is kept, not only the last error; a finish by a worker without the lease logs nothing
+    expect(await store.finishInbox(row.id, 'B', { status: 'FAILED', now: T + 5002, error: 'not mine' })).toBe(
+      false,
+    );
+    expect(
+      (await store.listInboxAttempts(row.id)).map((a) => [a.attempt, a.worker, a.outcome, a.error, a.at]),
+    ).toEqual([
+      [1, 'A', 'RETRY', 'boom', T + 1],
+      [2, 'A', 'FAILED', 'gave up', T + 5001],
+    ]);
     const requeued = await store.requeueInbox(row.id, T + 6000);
     expect(requeued).toMatchObject({ status: 'PENDING', attempts: 0, nextAttemptAt: T + 6000 });
     expect(await store.requeueInbox(row.id, T + 6001)).toBeUndefined();
@@ -289,6 +299,33 @@ export function inboxContract(current: () => Store): void {
     expect(
       counts.PENDING + counts.PROCESSED + counts.FAILED + counts.QUARANTINED + counts.PROCESSING,
     ).toBeGreaterThan(300);
+  });
+
+  it('logs the failed attempts of a batch finish, and none for the rows it processed', async () => {
+    const T = 91_000_000;
+    await drainAll(store, T);
+    const rows = [inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T }), inboxRow({ receivedAt: T })];
+    for (const r of rows) await store.insertInbox(r);
+    await store.claimInbox({ now: T, limit: 10, leaseMs: 1000, owner: 'W' });
+    const [ok, retry, failed] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    expect(
+      await store.finishInboxMany([
+        { id: ok.id, owner: 'W', finish: { status: 'PROCESSED', now: T + 1 } },
+        {
+          id: retry.id,
+          owner: 'W',
+          finish: { status: 'PENDING', now: T + 1, nextAttemptAt: T + 9, error: 'handler timed out' },
+        },
+        { id: failed.id, owner: 'W', finish: { status: 'FAILED', now: T + 1, error: 'invalid merchant' } },
+      ]),
+    ).toEqual([true, true, true]);
+    expect(await store.listInboxAttempts(ok.id)).toEqual([]);
+    expect(await store.listInboxAttempts(retry.id)).toMatchObject([
+      { attempt: 1, worker: 'W', outcome: 'RETRY', error: 'handler timed out' },
+    ]);
+    expect(await store.listInboxAttempts(failed.id)).toMatchObject([
+      { attempt: 1, outcome: 'FAILED', error: 'invalid merchant' },
+    ]);
   });
 
   it('finishes many leased rows in one call and reports lost leases', async () => {

@@ -42,6 +42,33 @@ describe('the dashboard for a person', () => {
   });
 });
 
+describe('a notification page', () => {
+  it('lists every processing attempt with its error, then the one that processed it', async () => {
+    const { t, get } = await signedIn();
+    let failures = 0;
+    t.receiver.on('TOKEN_CANCELED', () => {
+      failures++;
+      if (failures <= 2) throw new Error(`merchant database timeout #${failures}`);
+    });
+    await t.send({ authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'T-attempts', result: OK });
+    for (let i = 0; i < 3; i++) {
+      await t.receiver.drain();
+      t.clock.advance(60_000);
+    }
+    const [row] = (await t.store.listInbox({ limit: 1 })).items;
+    expect(row?.status).toBe('PROCESSED');
+    const html = await (await get(`/dashboard/inbox/${row?.id}`)).text();
+    const attempts = [
+      ...html.matchAll(/<tr data-outcome="(\w+)"><td>(\d+)<\/td>.*?<td>([^<]*)<\/td><\/tr>/g),
+    ].map((m) => [m[1], m[2], m[3]]);
+    expect(attempts).toEqual([
+      ['RETRY', '1', 'merchant database timeout #1'],
+      ['RETRY', '2', 'merchant database timeout #2'],
+      ['PROCESSED', '3', ''],
+    ]);
+  });
+});
+
 describe('dashboard sessions', () => {
   it('work on every process behind one load balancer (signed cookies, nothing in memory)', async () => {
     const a = await signedIn();

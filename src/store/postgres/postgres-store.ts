@@ -29,7 +29,7 @@ import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import { SqlEventStore } from '../sql-event-store.js';
-import { claimParams, finishParams, numbered, outboxParams, SQL } from '../statements.js';
+import { attemptLogParams, claimParams, finishParams, numbered, outboxParams, SQL } from '../statements.js';
 import type {
   ApplyEventInput,
   ApplyEventResult,
@@ -234,8 +234,11 @@ export class PostgresStore implements Store {
   }
 
   async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
-    const result = await this.#query('finish an inbox row', SQL.finishInbox, finishParams(id, owner, finish));
-    return result.rowCount === 1;
+    return (await this.finishInboxMany([{ id, owner, finish }]))[0] === true;
+  }
+
+  async listInboxAttempts(inboxId: string) {
+    return this.#read(reads.listInboxAttempts(inboxId));
   }
 
   async renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]> {
@@ -295,10 +298,18 @@ export class PostgresStore implements Store {
     items: readonly { id: string; owner: string; finish: InboxFinish }[],
   ): Promise<boolean[]> {
     if (items.length === 0) return [];
+    const params = items.flatMap((item) => finishParams(item.id, item.owner, item.finish));
+    // Failed attempts are logged in the same statement (a data-modifying CTE); successes need no log.
+    const logs = items.flatMap((item) => {
+      const log = attemptLogParams(item.owner, item.finish);
+      return log ? [[log[0], item.id, ...log.slice(1)]] : [];
+    });
     const result = await this.#query(
       'finish inbox rows',
-      SQL.finishInboxMany(items.length),
-      items.flatMap((item) => finishParams(item.id, item.owner, item.finish)),
+      logs.length === 0
+        ? SQL.finishInboxMany(items.length)
+        : SQL.finishInboxManyLogged(items.length, logs.length),
+      logs.length === 0 ? params : [...params, ...logs.flat()],
     );
     const finished = new Set(result.rows.map((r) => r.id as string));
     return items.map((item) => finished.has(item.id));

@@ -158,6 +158,9 @@ export class ThreadedSqliteStore implements Store {
   listInbox(...args: Parameters<Store['listInbox']>) {
     return this.#call('listInbox', args);
   }
+  listInboxAttempts(...args: Parameters<Store['listInboxAttempts']>) {
+    return this.#call('listInboxAttempts', args);
+  }
   inboxSince(...args: Parameters<Store['inboxSince']>) {
     return this.#call('inboxSince', args);
   }

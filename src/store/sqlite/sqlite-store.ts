@@ -23,7 +23,7 @@ import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import { SqlEventStore } from '../sql-event-store.js';
-import { claimParams, finishParams, inboxParams, outboxParams, SQL } from '../statements.js';
+import { claimParams, inboxParams, outboxParams, SQL } from '../statements.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
 const CLAIM_OUTBOX_SQLITE = SQL.claimOutbox(false);
@@ -217,10 +217,11 @@ export class SqliteStore implements Store {
   }
 
   async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
-    return this.#relaxed('finish an inbox row', () => {
-      const result = this.#prepare(SQL.finishInbox).run(...finishParams(id, owner, finish));
-      return result.changes === 1;
-    });
+    return (await this.finishInboxMany([{ id, owner, finish }]))[0] === true;
+  }
+
+  async listInboxAttempts(inboxId: string) {
+    return this.#read(reads.listInboxAttempts(inboxId));
   }
 
   async renewInboxLeases(ids: readonly string[], owner: string, leasedUntil: number): Promise<string[]> {
