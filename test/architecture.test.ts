@@ -30,8 +30,8 @@ const RANK = new Map(RUNGS.flatMap((rung, rank) => rung.map((layer) => [layer, r
 const WEB_ONLY = ['protocol', 'authorization', 'events', 'receiver'];
 /** The only places that may open a database driver (the sandbox keeps its fake wallet in SQLite). */
 const DRIVERS: Record<string, readonly string[]> = {
-  'better-sqlite3': ['store/sqlite/', 'sandbox/'],
-  pg: ['store/postgres/'],
+  'better-sqlite3': ['store/sqlite/', 'store/drivers.ts', 'sandbox/'],
+  pg: ['store/postgres/', 'store/drivers.ts'],
 };
 
 interface SourceFile {

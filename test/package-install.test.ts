@@ -1,7 +1,9 @@
 /**
- * The package as a user gets it: packed, installed into a fresh project from the tarball, and the README
- * example (plus a PostgreSQL import) type-checked strictly with `skipLibCheck: false`, so that every type
- * the shipped `.d.ts` files refer to resolves from what the install brings.
+ * The package as a user gets it: packed, installed into a fresh project from the tarball — without either
+ * database driver, which are optional peer dependencies — and the README example (plus a PostgreSQL
+ * import) type-checked strictly with `skipLibCheck: false`, so that every type the shipped `.d.ts` files
+ * refer to resolves from what the install brings. Then a store and `authnotify serve` without their driver
+ * say what to install, instead of failing on a missing module.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ function readmeExample(): string {
 }
 
 describe.skipIf(!built)('the packed package in a fresh project', () => {
-  it('type-checks the README example and a PostgreSQL store strictly, without skipLibCheck', () => {
+  it('type-checks the README example and a PostgreSQL store strictly, without skipLibCheck or the drivers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authnotify-install-'));
     const run = (command: string, args: string[]) =>
       execFileSync(command, args, {
@@ -78,5 +80,46 @@ describe.skipIf(!built)('the packed package in a fresh project', () => {
       output = String((error as { stdout?: string }).stdout ?? error);
     }
     expect(output).toBe('');
+    // Optional peers: npm installed neither driver.
+    expect(existsSync(join(dir, 'node_modules/better-sqlite3'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules/pg'))).toBe(false);
+    const opened = run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      "import('authnotify/store/sqlite').then((m) => m.createSqliteStore({ path: ':memory:' })).then(() => console.log('opened'), (e) => console.log(e.code, e.message, '|', e.hint))",
+    ]);
+    expect(opened).toMatch(
+      /^CONFIG_INVALID better-sqlite3 is not installed: the SQLite store needs it \| Install it in your project: npm install better-sqlite3@12/,
+    );
+    const pgOpened = run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      "import('authnotify/store/postgres').then((m) => m.createPostgresStore({ connectionString: 'postgres://127.0.0.1/x' })).then(() => console.log('opened'), (e) => console.log(e.code, e.hint))",
+    ]);
+    expect(pgOpened).toMatch(/^CONFIG_INVALID Install it in your project: npm install pg@8/);
+    let serve: { status: number | null; stderr: string };
+    try {
+      run(process.execPath, [
+        join(dir, 'node_modules/authnotify/dist/cli/main.js'),
+        'serve',
+        '--client-id',
+        'SANDBOX_INSTALL',
+        '--alipay-public-key',
+        join(ROOT, 'test/fixtures/keys/alipay-v1.public.pem'),
+        '--database',
+        join(dir, 'app.db'),
+        '--port',
+        '0',
+      ]);
+      serve = { status: 0, stderr: '' };
+    } catch (error) {
+      const e = error as { status: number | null; stderr?: string };
+      serve = { status: e.status, stderr: String(e.stderr ?? '') };
+    }
+    expect(serve.status).toBe(2);
+    expect(serve.stderr).toMatch(
+      /better-sqlite3 is not installed.*\nhint: Install it in your project: npm install better-sqlite3@12/,
+    );
+    expect(readdirSync(dir).filter((f) => f.startsWith('app.db'))).toEqual([]); // nothing opened or written
   }, 240_000);
 });

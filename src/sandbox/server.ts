@@ -20,6 +20,7 @@ import { createKeyRing, type KeyInput } from '../protocol/key-ring.js';
 import { type Logger, silentLogger } from '../protocol/logger.js';
 import { nodeSignatureCrypto } from '../protocol/node-crypto.js';
 import { createSender, type Sender } from '../sender/sender.js';
+import { loadSqliteDriver } from '../store/drivers.js';
 import { createSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { mountAuthApi } from './auth-api.js';
@@ -75,7 +76,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
   const store = await createSqliteStore({ path: database });
-  const state = new SandboxState(database === ':memory:' ? ':memory:' : database);
+  const state = new SandboxState(database, await loadSqliteDriver('the sandbox'));
   const faults = new Faults();
   const metrics = createMetrics();
   const sender = await createSender({

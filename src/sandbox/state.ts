@@ -2,7 +2,7 @@
  * The sandbox's wallet-side state: consults, single-use authCodes, tokens, and a log of API requests
  * (tests read it to prove, say, that applyToken ran once). SQLite, in the same file as the sandbox's outbox.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { createPrivately } from '../store/sqlite/index.js';
 
@@ -102,10 +102,11 @@ function toToken(r: Row): SandboxToken {
 export class SandboxState {
   readonly #db: Database.Database;
 
-  constructor(path: string) {
+  /** @internal Opens the state in `path` (with the driver `loadSqliteDriver` gave). */
+  constructor(path: string, Driver: typeof Database) {
     try {
       createPrivately(path);
-      this.#db = new Database(path);
+      this.#db = new Driver(path);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('busy_timeout = 5000');
       for (const sql of SCHEMA) this.#db.exec(sql);

@@ -1,5 +1,5 @@
 /** Connecting to PostgreSQL: the pool, its options, and the first migration. */
-import pg from 'pg';
+import { loadPostgresDriver } from '../drivers.js';
 import { quoteIdent } from './identifiers.js';
 import { PostgresStore } from './postgres-store.js';
 
@@ -23,6 +23,7 @@ export interface PostgresStoreOptions {
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const schema = options.schema ?? 'public';
   quoteIdent(schema);
+  const pg = await loadPostgresDriver();
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,

@@ -29,6 +29,7 @@ function insertStatement(rows: readonly NewInboxRow[]): { sql: string; params: u
 }
 
 /**
+ * @internal
  * Stores a group commit's rows, keys in ascending order so concurrent batches lock in one order, and
  * answers each row's result in the order given.
  */

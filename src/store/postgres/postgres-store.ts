@@ -62,6 +62,7 @@ export class PostgresStore implements Store {
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
   #closed = false;
 
+  /** @internal Use the store's create function; the driver's types stay out of the published ones. */
   constructor(
     pool: pg.Pool,
     schema: string,

@@ -1,6 +1,7 @@
 /** Opening a SQLite database for the store: a private file, WAL, FULL sync, and the first migration. */
 import { closeSync, openSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { loadSqliteDriver } from '../drivers.js';
 import { storeError } from '../rows.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -19,10 +20,11 @@ export interface SqliteStoreOptions {
 
 /** Opens (and by default migrates) a SQLite store. Throws STORE_UNAVAILABLE naming the file on failure. */
 export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const Driver = await loadSqliteDriver();
   let db: Database.Database;
   try {
     createPrivately(options.path);
-    db = new Database(options.path);
+    db = new Driver(options.path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');

@@ -61,6 +61,7 @@ export class SqliteStore implements Store {
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
   #closed = false;
 
+  /** @internal Use the store's create function; the driver's types stay out of the published ones. */
   constructor(db: Database.Database, options: { maxBatch?: number; onBatch?: (size: number) => void } = {}) {
     this.#db = db;
     this.events = new SqlEventStore({
