@@ -5,6 +5,11 @@
  */
 import type { MiddlewareHandler } from 'hono';
 
+/** The policy for a page with one inline script (its nonce) that reads this origin (an event stream). */
+export function scriptPolicy(nonce: string): string {
+  return `${POLICY}; script-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'`;
+}
+
 const POLICY =
   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
@@ -18,7 +23,8 @@ export function securityHeaders(options: { formsStayHere: boolean }): Middleware
   const policy = options.formsStayHere ? `${POLICY}; form-action 'self'` : POLICY;
   return async (c, next) => {
     await next();
-    c.header('Content-Security-Policy', policy);
+    // A page that runs a script of its own sets a stricter policy with the script's nonce: keep it.
+    if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', policy);
     c.header('X-Frame-Options', 'DENY');
     c.header('X-Content-Type-Options', 'nosniff');
     // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on their own form posts.

@@ -29,6 +29,7 @@ import { redactedBody } from './body-view.js';
 import { clientResolver } from './client-address.js';
 import { mountDashboard, RecentRejections } from './dashboard.js';
 import { destinationPages } from './dashboard-destinations.js';
+import { livePages } from './dashboard-live.js';
 import { notificationPages } from './dashboard-notification.js';
 import { Destinations } from './destinations.js';
 import { RejectionLimiter } from './rate-limit.js';
@@ -124,7 +125,11 @@ export function createApi(options: ApiOptions): Hono {
   const gate = adminGate(adminToken, options.limiter ?? new RejectionLimiter(), logger);
 
   mountDashboard(app, {
-    pages: [notificationPages(receiver), destinationPages(store, events.destinations, events.nudge)],
+    pages: [
+      notificationPages(receiver),
+      destinationPages(store, events.destinations, events.nudge),
+      livePages({ ...events, store, logger }),
+    ],
     receiver,
     gate,
     adminToken,

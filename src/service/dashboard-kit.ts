@@ -4,7 +4,13 @@ import type { Session } from './dashboard-session.js';
 
 /** What the dashboard's other page modules use: the page frame, the session and time formatting. */
 export interface DashboardKit {
-  render(c: Context, title: string, body: string, status?: number): Promise<Response>;
+  render(
+    c: Context,
+    title: string,
+    body: string,
+    status?: number,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   /** The signed-in session (the pages behind the sign-in always have one). */
   session(c: Context): Promise<Session>;
   /** A list asked for with a cursor the store refuses: a 400 page; other errors are rethrown. */

@@ -64,14 +64,23 @@ export function mountDashboard(
   const cookies = new SessionCookies(receiver.secrets, options.adminToken, SESSION_MS);
   const sessionOf = (c: Context): Promise<Session | undefined> =>
     cookies.read(getCookie(c, COOKIE), Date.now());
-  const render = async (c: Context, title: string, body: string, status = 200) => {
+  const render = async (
+    c: Context,
+    title: string,
+    body: string,
+    status = 200,
+    headers: Record<string, string> = {},
+  ) => {
     const s = await sessionOf(c);
     const nav = s
-      ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a><a href="/dashboard/destinations">Forwarding</a>
+      ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a><a href="/dashboard/destinations">Forwarding</a><a href="/dashboard/live">Live</a>
 <form method="post" action="/dashboard/logout" style="display:inline"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Sign out</button></form></nav>`
       : '';
     // Operational data: never kept by browsers or proxies.
-    return c.html(page(title, `${nav}${body}`, BANNER), status as 200, { 'Cache-Control': 'no-store' });
+    return c.html(page(title, `${nav}${body}`, BANNER), status as 200, {
+      'Cache-Control': 'no-store',
+      ...headers,
+    });
   };
   /** A list asked for with a cursor the store refuses (altered or from another list): say so, 400. */
   const badPageLink = (c: Context, error: unknown, title: string, path: string) => {

@@ -189,6 +189,53 @@ describe.skipIf(skipReason !== undefined)('authnotify dev in a browser', () => {
     });
   });
 
+  it('follows notifications and lifecycle changes live on the dashboard, from the event stream', async () => {
+    const live = page;
+    await live.goto(`${dev.service}/dashboard/live`);
+    await live.waitForFunction("document.getElementById('state')?.textContent === 'following'");
+    const sent = await fetch(`${dev.sandbox}/sandbox/v1/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'TOKEN_CANCELED', fields: { accessToken: 'T-browser-live' } }),
+    });
+    expect(sent.status).toBe(202);
+    await live.waitForSelector('#live li[data-kind="notification"]', { timeout: 15_000 });
+    const line = (await live.locator('#live li').first().textContent()) ?? '';
+    expect(line).toMatch(/notification {2}TOKEN_CANCELED {2}…[0-9a-f]{8}/);
+    expect(await live.content()).not.toContain('T-browser-live');
+    await shot('12-dashboard-live');
+  }, 60_000);
+
+  it("shows a forwarding destination, its deliveries and a delivery's attempts", async () => {
+    const created = await fetch(`${dev.service}/api/v1/destinations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dev.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/merchant/events', description: 'nobody listens here' }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    // a lifecycle change after the destination exists: the wallet cancels a token of a fresh authorization
+    await page.goto(dev.demo);
+    await page.click('#connect');
+    await page.waitForURL(/\/wallet\/authorize\//);
+    await page.fill('input[name=userLoginId]', 'fay@example.com');
+    await page.click('#agree');
+    await page.waitForURL(/\/done\?/);
+    await until('a delivery attempt', async () => {
+      const list = (await admin(`/api/v1/destinations/${id}/deliveries`)) as {
+        items: { attempts: number }[];
+      };
+      return list.items.some((d) => d.attempts > 0);
+    });
+    await page.goto(`${dev.service}/dashboard/destinations`);
+    expect(await page.locator('#destinations tr[data-status="ACTIVE"]').count()).toBeGreaterThan(0);
+    await shot('13-dashboard-forwarding');
+    await page.goto(`${dev.service}/dashboard/destinations/${id}`);
+    await shot('14-dashboard-destination');
+    await page.click('#deliveries tr td a');
+    expect(await page.locator('#attempts').textContent()).toContain('CONNECTION_REFUSED');
+    await shot('15-dashboard-delivery');
+  }, 60_000);
+
   it.each([1366, 1280, 1024])(
     'lays out the inbox and the deliveries at %i px without wrapped dates or ids, or sideways scrolling',
     async (width) => {
