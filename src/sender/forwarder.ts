@@ -20,7 +20,7 @@ import type {
 } from '../store/event-types.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_DISABLE_AFTER_MS, FORWARD_RETRY_DELAYS_MS, retryDelay } from './forward-schedule.js';
-import { createPoller } from './poller.js';
+import { attemptAll, createPoller } from './poller.js';
 import { createUndiciTransport, type DeliveryTransport } from './transport.js';
 
 export interface ForwarderOptions {
@@ -179,22 +179,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (destination.status === 'ACTIVE') await store.events.fanOut(destination.id, fanOutLimit, now);
     }
     const due = await store.events.claimDeliveries({ now: clock.now(), limit: batchSize, leaseMs, owner });
-    let index = 0;
-    const worker = async () => {
-      while (index < due.length) {
-        const delivery = due[index++] as ClaimedDelivery;
-        try {
-          await attempt(delivery);
-        } catch (error) {
-          // The lease expires and a later pass makes this attempt again.
-          logger.error(
-            { deliveryId: delivery.id, err: (error as Error).message },
-            'forwarded delivery attempt could not be completed',
-          );
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
+    await attemptAll(due, concurrency, attempt, logger, 'forwarded delivery attempt');
     return due.length;
   }
 

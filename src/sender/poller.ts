@@ -65,3 +65,31 @@ export function createPoller(options: {
     },
   };
 }
+
+/**
+ * Runs `attempt` for every item with at most `concurrency` at once. A failed attempt is logged with
+ * `what` and left to its lease (a later pass makes it again); the others go on.
+ */
+export async function attemptAll<T extends { id: string }>(
+  items: readonly T[],
+  concurrency: number,
+  attempt: (item: T) => Promise<void>,
+  logger: Logger,
+  what: string,
+): Promise<void> {
+  let index = 0;
+  const worker = async () => {
+    while (index < items.length) {
+      const item = items[index++] as T;
+      try {
+        await attempt(item);
+      } catch (error) {
+        logger.error(
+          { deliveryId: item.id, err: (error as Error).message },
+          `${what} could not be completed`,
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}

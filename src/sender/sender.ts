@@ -3,6 +3,7 @@
  * acknowledged. The outbox table is the queue; workers lease due rows, so several processes can share it
  * and a dead worker's rows come back. Each delivery is signed afresh with its own Request-Time.
  */
+import { checkHttpUrl } from '../http/url.js';
 import { utf8 } from '../protocol/bytes.js';
 import { type Clock, systemClock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
@@ -17,7 +18,7 @@ import { type SignatureCrypto, webSignatureCrypto } from '../protocol/signature-
 import { pathOf } from '../protocol/signed-content.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { AttemptRecord, DeliveryVerdict, OutboxNext, OutboxRecord, Store } from '../store/types.js';
-import { createPoller } from './poller.js';
+import { attemptAll, createPoller } from './poller.js';
 import { createUndiciTransport, type DeliveryTransport } from './transport.js';
 
 export interface SenderOptions {
@@ -110,21 +111,6 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-function checkUrl(to: string): URL {
-  let url: URL;
-  try {
-    url = new URL(to);
-  } catch {
-    throw new AuthNotifyError('PARAM_ILLEGAL', `"${to}" is not a URL`, {
-      hint: 'Give the full notify URL, e.g. http://127.0.0.1:8787/alipay/notify/authorization.',
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AuthNotifyError('PARAM_ILLEGAL', `notify URLs are http or https, not ${url.protocol}`);
-  }
-  return url;
-}
-
 function typeOf(body: Uint8Array): string | null {
   try {
     const t = (JSON.parse(new TextDecoder().decode(body)) as { authorizationNotifyType?: unknown })
@@ -162,7 +148,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const primitive = options.crypto ?? webSignatureCrypto;
 
   async function enqueue(input: EnqueueInput): Promise<string> {
-    const url = checkUrl(input.to);
+    const url = checkHttpUrl(input.to, 'notify URLs', 'http://127.0.0.1:8787/alipay/notify/authorization');
     const body =
       input.notification instanceof Uint8Array
         ? input.notification
@@ -272,22 +258,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
 
   async function runOnce(): Promise<number> {
     const due = await store.claimOutbox({ now: clock.now(), limit: batchSize, leaseMs, owner });
-    let index = 0;
-    const worker = async () => {
-      while (index < due.length) {
-        const delivery = due[index++] as OutboxRecord;
-        try {
-          await attempt(delivery);
-        } catch (error) {
-          // The lease expires and another pass retries this attempt.
-          logger.error(
-            { deliveryId: delivery.id, err: (error as Error).message },
-            'delivery attempt could not be completed',
-          );
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
+    await attemptAll(due, concurrency, attempt, logger, 'delivery attempt');
     return due.length;
   }
 

@@ -6,6 +6,7 @@
 
 import { generateWebhookSecret, parseWebhookSecret } from '../events/standard-webhooks.js';
 import { EVENT_TYPES, isEventType } from '../events/types.js';
+import { checkHttpUrl } from '../http/url.js';
 import { fromBase64, sha256Hex, toBase64, utf8 } from '../protocol/bytes.js';
 import type { Clock } from '../protocol/clock.js';
 import { AuthNotifyError } from '../protocol/errors.js';
@@ -27,19 +28,7 @@ export interface ForwardTarget {
 
 /** Checks a destination URL: http or https, absolute, at most 2,048 characters. */
 export function checkDestinationUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new AuthNotifyError('PARAM_ILLEGAL', `"${text.slice(0, 100)}" is not a URL`, {
-      hint: 'Give the full URL of your endpoint, e.g. https://example.com/authnotify/events.',
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AuthNotifyError('PARAM_ILLEGAL', `destination URLs are http or https, not ${url.protocol}`);
-  if (url.href.length > 2048)
-    throw new AuthNotifyError('PARAM_ILLEGAL', 'a destination URL is at most 2,048 characters');
-  return url.href;
+  return checkHttpUrl(text, 'destination URLs', 'https://example.com/authnotify/events').href;
 }
 
 /** Checks an event type filter: known types, no repeats; empty or absent means every type. */
