@@ -8,6 +8,7 @@ import { eventKey } from '../protocol/event-key.js';
 import type { Notification, ParseOutcome } from '../protocol/notification.js';
 import { type HeadersLike, readHeader } from '../protocol/signature.js';
 import type { NewInboxRow } from '../store/types.js';
+import { lifecycleFactsOf } from './lifecycle-step.js';
 import type { Secrets } from './secrets.js';
 
 /** The request headers an inbox row keeps, exactly as received. */
@@ -52,12 +53,16 @@ export async function inboxRowFor(request: VerifiedRequest, secrets: Secrets): P
   const { parsed } = request;
   if (parsed.status === 'valid') {
     const n = parsed.notification;
+    // The token is hashed once: the event key's subject, and the lifecycle facts applied without the body.
+    const tokenHash =
+      n.authorizationNotifyType === 'AUTHCODE_CREATED' ? undefined : await secrets.tokenHash(n.accessToken);
     return {
       ...base,
-      eventKey: await storedEventKey(n, secrets),
+      eventKey: tokenHash === undefined ? eventKey(n) : eventKey(n, tokenHash),
       type: n.authorizationNotifyType,
       status: 'PENDING',
       violations: null,
+      facts: JSON.stringify(lifecycleFactsOf(n, tokenHash)),
     };
   }
   // Genuine but not processable: keep it, acknowledge it, let an operator look (DESIGN.md §2.1 step 3).

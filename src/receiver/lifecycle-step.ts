@@ -3,11 +3,11 @@
  * hands the store (the lookup and the event, as data) and what runs after the store has applied it.
  */
 
-import type { LifecycleEvent } from '../authorization/types.js';
 import type { Clock } from '../protocol/clock.js';
 import { subjectOfEventKey } from '../protocol/event-key.js';
 import { maskLoginId } from '../protocol/mask.js';
 import type { Notification } from '../protocol/notification.js';
+import type { LifecycleFacts } from '../store/apply-due.js';
 import type { ClaimedInboxRow, LifecycleApplication, Store } from '../store/types.js';
 import type { ApplyTokenPort } from './ports.js';
 import type { Secrets } from './secrets.js';
@@ -50,6 +50,47 @@ async function tokenHashOf(
 }
 
 /**
+ * The lifecycle event a notification means and the rows it looks up (tokens only as their keyed hash):
+ * stored with the row at receipt (`facts`), and made again for rows that have none.
+ */
+export function lifecycleFactsOf(n: Notification, tokenHash: string | undefined): LifecycleFacts {
+  const user = {
+    userId: n.userId,
+    userLoginIdMasked: maskLoginId(n.userLoginId),
+    authClientId: n.authClientId,
+  };
+  switch (n.authorizationNotifyType) {
+    case 'AUTHCODE_CREATED':
+      return {
+        event: {
+          kind: 'AUTHCODE_CREATED',
+          authCode: n.authCode,
+          authState: n.authState,
+          source: 'notification',
+          ...user,
+        },
+        lookup: { authState: n.authState, authCode: n.authCode },
+      };
+    case 'TOKEN_CREATED':
+      return {
+        event: {
+          kind: 'TOKEN_CREATED',
+          tokenHash: tokenHash as string,
+          authState: n.authState,
+          source: 'notification',
+          ...user,
+        },
+        lookup: { authState: n.authState, tokenHash: tokenHash as string },
+      };
+    case 'TOKEN_CANCELED':
+      return {
+        event: { kind: 'TOKEN_CANCELED', tokenHash: tokenHash as string, reason: n.reason },
+        lookup: { tokenHash: tokenHash as string },
+      };
+  }
+}
+
+/**
  * The step for a stored notification: the lifecycle event it means (tokens only as keyed hashes) and the
  * rows it touches.
  */
@@ -60,37 +101,9 @@ export async function lifecycleStep(
   n: Notification,
 ): Promise<LifecycleStep> {
   const { clock, newId, secrets } = deps;
-  const user = {
-    userId: n.userId,
-    userLoginIdMasked: maskLoginId(n.userLoginId),
-    authClientId: n.authClientId,
-  };
-  let event: LifecycleEvent;
-  let lookup: { authState?: string; authCode?: string; tokenHash?: string };
-  switch (n.authorizationNotifyType) {
-    case 'AUTHCODE_CREATED':
-      event = {
-        kind: 'AUTHCODE_CREATED',
-        authCode: n.authCode,
-        authState: n.authState,
-        source: 'notification',
-        ...user,
-      };
-      lookup = { authState: n.authState, authCode: n.authCode };
-      break;
-    case 'TOKEN_CREATED': {
-      const tokenHash = await tokenHashOf(row, n, secrets);
-      event = { kind: 'TOKEN_CREATED', tokenHash, authState: n.authState, source: 'notification', ...user };
-      lookup = { authState: n.authState, tokenHash };
-      break;
-    }
-    case 'TOKEN_CANCELED': {
-      const tokenHash = await tokenHashOf(row, n, secrets);
-      event = { kind: 'TOKEN_CANCELED', tokenHash, reason: n.reason };
-      lookup = { tokenHash };
-      break;
-    }
-  }
+  const tokenHash =
+    n.authorizationNotifyType === 'AUTHCODE_CREATED' ? undefined : await tokenHashOf(row, n, secrets);
+  const { event, lookup } = lifecycleFactsOf(n, tokenHash);
   const now = clock.now();
   const ctx = {
     now,

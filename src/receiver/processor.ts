@@ -14,6 +14,7 @@ import { isStoreUnavailable } from '../store/types.js';
 import type { HandlerRegistry, NotificationEvent } from './handlers.js';
 import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
+import { applyDue, warnUnknownAuthState } from './processor-due.js';
 import type { Secrets } from './secrets.js';
 
 export interface ProcessorOptions {
@@ -173,20 +174,21 @@ export class InboxProcessor {
   async runOnce(): Promise<number> {
     const { store, clock } = this.#deps;
     await this.#releaseUnfinished();
+    const applied = await applyDue(this.#deps, this.#batchSize, (type) => this.#nothingAfterLifecycle(type));
     const rows = await store.claimInbox({
       now: clock.now(),
       limit: this.#batchSize,
       leaseMs: this.#leaseMs,
       owner: this.owner,
     });
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return applied;
     const renewal = this.#keepLeases(rows.map((r) => r.id));
     try {
       await this.#process(rows);
     } finally {
       clearInterval(renewal);
     }
-    return rows.length;
+    return Math.max(applied, rows.length);
   }
 
   /**
@@ -341,18 +343,18 @@ export class InboxProcessor {
 
   #warnUnknown(item: Work): void {
     const { applied, notification: n, row } = item;
-    if (applied?.decision.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied) {
-      this.#deps.logger.warn(
-        { inboxId: row.id, type: n?.authorizationNotifyType },
-        'authState matches no consult: flagged, authCode not redeemed',
-      );
-    }
+    if (applied?.decision.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied)
+      warnUnknownAuthState(this.#deps.logger, row.id, n?.authorizationNotifyType ?? null);
   }
 
   /** Nothing runs after this row's lifecycle (no handler, no code to redeem): finish it in the same transaction. */
   #finishesWithLifecycle(n: Notification): boolean {
-    if (this.#deps.handlers.has(n.authorizationNotifyType)) return false;
-    return !(n.authorizationNotifyType === 'AUTHCODE_CREATED' && this.#deps.applyToken !== undefined);
+    return this.#nothingAfterLifecycle(n.authorizationNotifyType);
+  }
+
+  #nothingAfterLifecycle(type: string): boolean {
+    if (this.#deps.handlers.has(type)) return false;
+    return !(type === 'AUTHCODE_CREATED' && this.#deps.applyToken !== undefined);
   }
 
   async #afterApply(item: Work): Promise<void> {

@@ -104,9 +104,14 @@ interface InboxMark {
   finish: boolean;
 }
 
+/**
+ * `mode`: `leased` (the processor's rows: finished only while `finish.owner` holds the lease) or `due`
+ * (rows this transaction selected PENDING and holds: finished if still PENDING, counting the attempt).
+ */
 export function* applyBatchSteps(
   events: readonly LifecycleApplication[],
   dialect: BatchDialect,
+  mode: 'leased' | 'due' = 'leased',
 ): Steps<ApplyEventResult[]> {
   const lock = dialect === 'postgres' ? ' FOR UPDATE' : '';
   const inboxIds = distinct(events.map((e) => e.input.inbox?.id));
@@ -156,8 +161,9 @@ export function* applyBatchSteps(
     const finishable =
       finish !== undefined &&
       row !== undefined &&
-      row.lease_owner === finish.owner &&
-      row.status === 'PROCESSING';
+      (mode === 'due'
+        ? row.status === 'PENDING'
+        : row.lease_owner === finish.owner && row.status === 'PROCESSING');
     const earlier = inboxId === undefined ? undefined : marks.get(inboxId);
     if (row && (Number(row.applied) === 1 || earlier?.apply)) {
       const authorizationId = earlier ? earlier.authorizationId : (row.authorization_id as string | null);
@@ -243,7 +249,15 @@ export function* applyBatchSteps(
     });
   }
 
-  yield* writeBatch(dialect, overlay, newTombstones, timeline, emitted, [...marks.values()]);
+  yield* writeBatch(
+    dialect,
+    overlay,
+    newTombstones,
+    timeline,
+    emitted,
+    [...marks.values()],
+    mode === 'due' ? 1 : 0,
+  );
   return results;
 }
 
@@ -254,6 +268,8 @@ function* writeBatch(
   timeline: readonly unknown[][],
   events: readonly EventRow[],
   marks: readonly InboxMark[],
+  /** Attempts counted by the finish (1 for due rows, which no claim counted). */
+  bump: 0 | 1,
 ): Steps<void> {
   for (const id of overlay.created) {
     yield* run(SQL.insertAuthorization, ...authorizationValues(overlay.byId.get(id) as AuthorizationRecord));
@@ -286,7 +302,7 @@ function* writeBatch(
     for (const chunk of chunks(finished)) {
       yield* run(
         `UPDATE inbox SET applied = 1, outcome = v.outcome, authorization_id = v.authorization_id, status = 'PROCESSED',
-          lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL, last_error = NULL, processed_at = v.now, updated_at = v.now
+          attempts = inbox.attempts + ${bump}, lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL, last_error = NULL, processed_at = v.now, updated_at = v.now
         FROM (VALUES ${Array.from({ length: chunk.length }, () => '(?::text, ?::text, ?::text, ?::bigint)').join(', ')})
           AS v(id, outcome, authorization_id, now)
         WHERE inbox.id = v.id`,
@@ -295,11 +311,11 @@ function* writeBatch(
     }
   } else {
     for (const m of finished)
-      yield* run(SQL.applyAndFinishInbox, m.outcome, m.authorizationId, m.now, m.now, m.id);
+      yield* run(SQL.applyAndFinishInbox, m.outcome, m.authorizationId, bump, m.now, m.now, m.id);
   }
   for (const m of marks) {
     if (m.apply && !m.finish) yield* run(SQL.markApplied, m.outcome, m.authorizationId, m.now, m.id);
-    else if (!m.apply && m.finish) yield* run(SQL.finishProcessed, m.now, m.now, m.id);
+    else if (!m.apply && m.finish) yield* run(SQL.finishProcessed, bump, m.now, m.now, m.id);
   }
 }
 

@@ -254,6 +254,11 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX inbox_attempts_by_inbox ON inbox_attempts (inbox_id, at)',
     ],
   },
+  {
+    version: 7,
+    name: 'lifecycle facts stored at receipt (handler-less rows are applied without opening the body)',
+    statements: () => ['ALTER TABLE inbox ADD COLUMN facts TEXT'],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -13,8 +13,8 @@ const CLAIMED_COLUMNS =
   'id, event_key, type, status, raw_body, attempts, lease_owner, leased_until, next_attempt_at, applied, received_at';
 
 const INSERT_INBOX = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path,
-    key_version, violations, request_id, received_at, next_attempt_at, updated_at)`;
-const INBOX_ROW = `(${Array.from({ length: 14 }, () => '?').join(', ')})`;
+    key_version, violations, request_id, received_at, next_attempt_at, updated_at, facts)`;
+const INBOX_ROW = `(${Array.from({ length: 15 }, () => '?').join(', ')})`;
 
 const SQL_FINISH_MANY = (rows: number): string =>
   `UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL, next_attempt_at = v.next_attempt_at,
@@ -104,13 +104,14 @@ export const SQL = {
   markApplied: 'UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, updated_at = ? WHERE id = ?',
   /**
    * Marks a row applied and finishes it PROCESSED in one statement (rows with nothing to run after the
-   * lifecycle; the caller checked, under the row's lock, that it still holds the lease). Parameters:
-   * outcome, authorization id, processed at, updated at, id.
+   * lifecycle; the caller checked, under the row's lock, that it still holds the lease or that the row is
+   * due and locked). Parameters: outcome, authorization id, attempts to add, processed at, updated at, id.
    */
-  applyAndFinishInbox: `UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, status = 'PROCESSED', lease_owner = NULL,
+  applyAndFinishInbox: `UPDATE inbox SET applied = 1, outcome = ?, authorization_id = ?, status = 'PROCESSED',
+      attempts = attempts + ?, lease_owner = NULL,
       leased_until = NULL, next_attempt_at = NULL, last_error = NULL, processed_at = ?, updated_at = ? WHERE id = ?`,
-  /** Finishes a row PROCESSED whose lease the caller checked under the row's lock. Parameters: now, now, id. */
-  finishProcessed: `UPDATE inbox SET status = 'PROCESSED', lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL,
+  /** Finishes a row PROCESSED the caller checked under the row's lock. Parameters: attempts to add, now, now, id. */
+  finishProcessed: `UPDATE inbox SET status = 'PROCESSED', attempts = attempts + ?, lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL,
       last_error = NULL, processed_at = ?, updated_at = ? WHERE id = ?`,
   insertAuthorization: `INSERT INTO authorizations (${AUTHORIZATION_COLUMNS.join(', ')})
     VALUES (${AUTHORIZATION_COLUMNS.map(() => '?').join(', ')})`,
@@ -221,6 +222,7 @@ export function inboxParams(row: NewInboxRow): unknown[] {
     row.receivedAt,
     row.status === 'PENDING' ? row.receivedAt : null,
     row.receivedAt,
+    row.facts ?? null,
   ];
 }
 

@@ -14,6 +14,14 @@ import type {
 } from '../authorization/types.js';
 import type { Violation } from '../protocol/notification.js';
 import type { EventStore } from './event-types.js';
+import type {
+  AttemptRecord,
+  NewOutboxRow,
+  OutboxFilter,
+  OutboxNext,
+  OutboxRecord,
+  OutboxStatus,
+} from './outbox-types.js';
 import type { Page } from './page.js';
 
 export type InboxStatus = 'PENDING' | 'PROCESSING' | 'PROCESSED' | 'FAILED' | 'QUARANTINED';
@@ -41,6 +49,11 @@ export interface NewInboxRow {
   violations: Violation[] | null;
   requestId: string;
   receivedAt: number;
+  /**
+   * The lifecycle event this notification means, as JSON `{ event, lookup }` (tokens only as keyed
+   * hashes), for rows a store may apply itself (`applyDue`); absent for quarantined rows.
+   */
+  facts?: string | null | undefined;
 }
 
 export interface InboxRecord {
@@ -165,6 +178,24 @@ export interface LifecycleApplication {
   finish?: { owner: string } | undefined;
 }
 
+/** `Store.applyDue`: which due rows to apply in the store, and how. */
+export interface DueRequest {
+  now: number;
+  limit: number;
+  /** Types with nothing to run after their lifecycle (no handler, no authCode to redeem). */
+  types: readonly string[];
+  acceptUnknownAuthState: boolean;
+}
+
+/** A row `applyDue` applied and finished PROCESSED. */
+export interface AppliedDue {
+  id: string;
+  type: string | null;
+  outcome: string;
+  authorizationId: string | null;
+  alreadyApplied: boolean;
+}
+
 export interface ApplyEventResult {
   decision: LifecycleDecision;
   authorization: AuthorizationRecord | undefined;
@@ -196,79 +227,16 @@ export interface AuthorizationFilter {
   cursor?: string | undefined;
 }
 
-export type OutboxStatus = 'PENDING' | 'DELIVERING' | 'ACKNOWLEDGED' | 'EXHAUSTED' | 'CANCELED';
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = [
-  'PENDING',
-  'DELIVERING',
-  'ACKNOWLEDGED',
-  'EXHAUSTED',
-  'CANCELED',
-];
-
-export interface NewOutboxRow {
-  id: string;
-  targetUrl: string;
-  clientId: string;
-  keyVersion: string | null;
-  type: string | null;
-  /** The exact bytes each delivery sends. */
-  body: Uint8Array;
-  /** Wait before each delivery in ms (already divided by any time scale). */
-  schedule: readonly number[];
-  nextAttemptAt: number;
-  createdAt: number;
-}
-
-export interface OutboxRecord extends NewOutboxRow {
-  status: OutboxStatus;
-  /** A redelivery by hand starts run 2, 3, … with attempts counted from 0 again. */
-  run: number;
-  attempts: number;
-  leaseOwner: string | null;
-  leasedUntil: number | null;
-  updatedAt: number;
-  acknowledgedAt: number | null;
-}
-
-export type DeliveryVerdict =
-  | 'ACKNOWLEDGED'
-  | 'NOT_2XX'
-  | 'NOT_AN_ACK'
-  | 'REDIRECT_REFUSED'
-  | 'TIMEOUT'
-  | 'CONNECTION_REFUSED'
-  | 'NETWORK_ERROR'
-  /** Acknowledged, but a fault injection said to treat it as lost (sandbox). */
-  | 'ACK_DROPPED_BY_FAULT';
-
-export interface AttemptRecord {
-  id: string;
-  outboxId: string;
-  run: number;
-  /** 1-based within the run. */
-  number: number;
-  dueAt: number;
-  startedAt: number;
-  finishedAt: number;
-  requestTime: string;
-  httpStatus: number | null;
-  /** First 4 KiB of the response body. */
-  responseExcerpt: string | null;
-  errorClass: string | null;
-  verdict: DeliveryVerdict;
-  worker: string;
-}
-
-export type OutboxNext =
-  | { status: 'PENDING'; nextAttemptAt: number }
-  | { status: 'ACKNOWLEDGED' }
-  | { status: 'EXHAUSTED' };
-
-export interface OutboxFilter {
-  status?: OutboxStatus | undefined;
-  limit: number;
-  cursor?: string | undefined;
-}
+export {
+  type AttemptRecord,
+  type DeliveryVerdict,
+  type NewOutboxRow,
+  OUTBOX_STATUSES,
+  type OutboxFilter,
+  type OutboxNext,
+  type OutboxRecord,
+  type OutboxStatus,
+} from './outbox-types.js';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'memory';
@@ -334,6 +302,11 @@ export interface Store {
    * finish's transaction; a success is the row's `processedAt`).
    */
   listInboxAttempts(inboxId: string): Promise<InboxAttemptRecord[]>;
+  /**
+   * Applies due PENDING rows of `types` that carry their lifecycle facts, and finishes them PROCESSED, in
+   * one transaction (all or nothing). The processor's way for rows with nothing to run afterwards.
+   */
+  applyDue(request: DueRequest): Promise<AppliedDue[]>;
   /** Several `finishInbox` calls in one transaction. */
   finishInboxMany(items: readonly { id: string; owner: string; finish: InboxFinish }[]): Promise<boolean[]>;
   /**

@@ -10,10 +10,13 @@ import type {
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { uuidv7 } from '../protocol/ids.js';
+import type { LifecycleFacts } from '../store/apply-due.js';
 import { lifecycleEventRow } from '../store/event-writes.js';
 import type {
+  AppliedDue,
   ApplyEventInput,
   ApplyEventResult,
+  DueRequest,
   InboxRecord,
   Page,
   Store,
@@ -69,14 +72,21 @@ export class MemoryAuthorizations {
     event: LifecycleEvent,
     ctx: LifecycleContext,
     finish?: { owner: string },
+    /** `due`: a PENDING row the caller holds (applyDue), finished with its attempt counted. */
+    mode: 'leased' | 'due' = 'leased',
   ): ApplyEventResult {
     const inbox = input.inbox ? this.#inbox.get(input.inbox.id) : undefined;
     if (input.inbox && !inbox)
       throw new AuthNotifyError('NOT_FOUND', `inbox row ${input.inbox.id} does not exist`);
     const finishable =
-      finish !== undefined && inbox?.leaseOwner === finish.owner && inbox.status === 'PROCESSING';
+      finish !== undefined &&
+      inbox !== undefined &&
+      (mode === 'due'
+        ? inbox.status === 'PENDING'
+        : inbox.leaseOwner === finish.owner && inbox.status === 'PROCESSING');
     const done = finishable
       ? {
+          attempts: (inbox?.attempts ?? 0) + (mode === 'due' ? 1 : 0),
           status: 'PROCESSED' as const,
           leaseOwner: null,
           leasedUntil: null,
@@ -148,6 +158,39 @@ export class MemoryAuthorizations {
       alreadyApplied: false,
       ...finished,
     };
+  }
+
+  /** `Store.applyDue` on these maps (the caller runs it as one transaction); `facts` by inbox id. */
+  applyDue(request: DueRequest, facts: ReadonlyMap<string, string>): AppliedDue[] {
+    const now = request.now;
+    return [...this.#inbox.values()]
+      .filter(
+        (r) =>
+          r.status === 'PENDING' &&
+          (r.nextAttemptAt ?? Number.POSITIVE_INFINITY) <= now &&
+          facts.has(r.id) &&
+          request.types.includes(r.type ?? ''),
+      )
+      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0))
+      .slice(0, request.limit)
+      .map((row) => {
+        const { event, lookup } = JSON.parse(facts.get(row.id) as string) as LifecycleFacts;
+        const input = { lookup, inbox: { id: row.id, owner: '' }, timelineId: uuidv7(now), now };
+        const ctx = {
+          now,
+          newId: uuidv7(now),
+          inboxId: row.id,
+          acceptUnknownAuthState: request.acceptUnknownAuthState,
+        };
+        const r = this.apply(input, event, ctx, { owner: '' }, 'due');
+        return {
+          id: row.id,
+          type: row.type,
+          outcome: r.decision.outcome,
+          authorizationId: r.authorization?.id ?? null,
+          alreadyApplied: r.alreadyApplied,
+        };
+      });
   }
 
   claimCode(authCode: string, now: number): boolean {

@@ -19,9 +19,11 @@ import type { EventStore } from '../store/event-types.js';
 import { quarantineEventRow } from '../store/event-writes.js';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import {
+  type AppliedDue,
   type ApplyEventInput,
   type ApplyEventResult,
   type AttemptRecord,
+  type DueRequest,
   INBOX_STATUSES,
   type InboxActivity,
   type InboxAttemptRecord,
@@ -49,6 +51,8 @@ export class MemoryStore implements Store {
   readonly #byEventKey = new Map<string, string>();
   readonly #settings = new Map<string, string>();
   readonly #attempts: InboxAttemptRecord[] = [];
+  /** Lifecycle facts by inbox id (what `applyDue` applies). */
+  readonly #facts = new Map<string, string>();
   readonly #log = new UndoLog();
   readonly #events = new MemoryEvents(this.#log, () => this.#open());
   readonly events: EventStore = this.#events;
@@ -104,6 +108,7 @@ export class MemoryStore implements Store {
     }
     if (this.#inbox.has(row.id)) throw conflict('store the notification');
     this.#events.record(quarantineEventRow(row));
+    if (row.facts) this.#facts.set(row.id, row.facts);
     this.#inbox.set(row.id, {
       ...copy(row),
       duplicates: 0,
@@ -165,6 +170,9 @@ export class MemoryStore implements Store {
 
   async finishInbox(id: string, owner: string, finish: InboxFinish): Promise<boolean> {
     return this.#transaction(() => this.#finish(id, owner, finish));
+  }
+  async applyDue(request: DueRequest): Promise<AppliedDue[]> {
+    return this.#transaction(() => this.#authorizations.applyDue(request, this.#facts));
   }
   async finishInboxMany(
     items: readonly { id: string; owner: string; finish: InboxFinish }[],

@@ -281,4 +281,66 @@ export function lifecycleContract(current: () => Store): void {
     expect(['CANCELED', 'REVOKED']).toContain(final?.status);
     expect((await store.timeline(id)).filter((e) => e.to !== e.from && e.from !== null)).toHaveLength(1);
   });
+
+  it('applies due rows from their stored facts and finishes them, in one call, leaving the others', async () => {
+    const T = 95_000_000;
+    await drainAll(store, T - 1);
+    const facts = (event: object, lookup: object) => JSON.stringify({ event, lookup });
+    const cancelHash = uid('hash');
+    const createHash = uid('hash');
+    const cancel = inboxRow({
+      receivedAt: T,
+      eventKey: `TOKEN_CANCELED:${cancelHash}`,
+      facts: facts({ kind: 'TOKEN_CANCELED', tokenHash: cancelHash, reason: 'r' }, { tokenHash: cancelHash }),
+    });
+    const create = inboxRow({
+      receivedAt: T + 1,
+      type: 'TOKEN_CREATED',
+      eventKey: `TOKEN_CREATED:${createHash}`,
+      facts: facts(
+        { kind: 'TOKEN_CREATED', tokenHash: createHash, source: 'notification' },
+        { tokenHash: createHash },
+      ),
+    });
+    const withoutFacts = inboxRow({ receivedAt: T + 2 });
+    const otherType = inboxRow({
+      receivedAt: T + 3,
+      type: 'AUTHCODE_CREATED',
+      eventKey: `AUTHCODE_CREATED:${uid('code')}`,
+      facts: facts({ kind: 'AUTHCODE_CREATED', authCode: 'c', authState: 's', source: 'notification' }, {}),
+    });
+    const later = inboxRow({
+      receivedAt: T + 60_000,
+      facts: facts({ kind: 'TOKEN_CANCELED', tokenHash: 'x' }, { tokenHash: 'x' }),
+    });
+    for (const r of [cancel, create, withoutFacts, otherType, later]) await store.insertInbox(r);
+    const request = {
+      now: T + 10,
+      limit: 10,
+      types: ['TOKEN_CANCELED', 'TOKEN_CREATED'],
+      acceptUnknownAuthState: true,
+    };
+    const applied = await store.applyDue(request);
+    expect(applied.map((a) => [a.id, a.type, a.outcome, a.alreadyApplied])).toEqual([
+      [cancel.id, 'TOKEN_CANCELED', 'TOMBSTONED', false],
+      [create.id, 'TOKEN_CREATED', 'APPLIED', false],
+    ]);
+    expect(await store.getInbox(cancel.id)).toMatchObject({
+      status: 'PROCESSED',
+      applied: true,
+      attempts: 1,
+      leaseOwner: null,
+    });
+    const created = await store.getInbox(create.id);
+    expect(created).toMatchObject({ status: 'PROCESSED', outcome: 'APPLIED', attempts: 1 });
+    expect((await store.getAuthorization(created?.authorizationId as string))?.status).toBe('ACTIVE');
+    for (const r of [withoutFacts, otherType, later])
+      expect((await store.getInbox(r.id))?.status).toBe('PENDING');
+    expect(await store.applyDue(request)).toEqual([]);
+    // a row another worker holds is not touched
+    const [held] = await store.claimInbox({ now: T + 60_000, limit: 1, leaseMs: 60_000, owner: 'other' });
+    expect(held?.id).toBe(withoutFacts.id);
+    expect(await store.applyDue({ ...request, now: T + 60_000 })).toMatchObject([{ id: later.id }]);
+    expect((await store.getInbox(withoutFacts.id))?.status).toBe('PROCESSING');
+  });
 }

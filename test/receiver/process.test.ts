@@ -365,6 +365,7 @@ describe('processing while the store fails', () => {
   it('never marks a notification FAILED because the store was unreachable, however many attempts', async () => {
     const down = new Set(['applyEvents', 'applyEvent']);
     const t = await testReceiver({ processor: { maxAttempts: 1 } }, await flakyStore(down));
+    t.receiver.on('TOKEN_CANCELED', () => undefined); // a handler: the row is claimed and applied here
     await t.send(canceled('tok-down'));
     await t.receiver.drain();
     const [row] = (await t.store.listInbox({ limit: 1 })).items;
@@ -375,19 +376,37 @@ describe('processing while the store fails', () => {
     await t.receiver.drain();
     expect((await t.store.listInbox({ limit: 1 })).items[0]?.status).toBe('PROCESSED');
   });
+
+  it('leaves a row the store could not apply for it PENDING, and applies it once the store answers', async () => {
+    const down = new Set(['applyDue']);
+    const t = await testReceiver({ processor: { maxAttempts: 1 } }, await flakyStore(down));
+    await t.send(canceled('tok-down-due'));
+    await expect(t.receiver.drain()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect((await t.store.listInbox({ limit: 1 })).items[0]).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+    });
+    down.clear();
+    await t.receiver.drain();
+    expect((await t.store.listInbox({ limit: 1 })).items[0]).toMatchObject({
+      status: 'PROCESSED',
+      outcome: 'TOMBSTONED',
+      attempts: 1,
+    });
+  });
 });
 
 describe('finishing rows with their lifecycle', () => {
   /** A store that counts the calls the processor makes. */
   async function counted() {
     const inner = await createSqliteStore({ path: ':memory:' });
-    const calls = { applyEvents: 0, finishInboxMany: 0 };
+    const calls = { applyDue: 0, applyEvents: 0, finishInboxMany: 0 };
     const store = new Proxy(inner, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver);
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
-          if (name === 'applyEvents' || name === 'finishInboxMany') calls[name]++;
+          if (name === 'applyDue' || name === 'applyEvents' || name === 'finishInboxMany') calls[name]++;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
@@ -396,11 +415,13 @@ describe('finishing rows with their lifecycle', () => {
   }
 
   it.each([
-    { handlers: 'none', finishCalls: 0 },
-    { handlers: 'one for TOKEN_CANCELED', finishCalls: 1 },
+    // Nothing runs after the lifecycle: the store applies and finishes the rows itself, in one call.
+    { handlers: 'none', expected: { applyDue: 1, applyEvents: 0, finishInboxMany: 0 } },
+    // (applyDue is still asked, for the other types, and applies none of these rows)
+    { handlers: 'one for TOKEN_CANCELED', expected: { applyDue: 1, applyEvents: 1, finishInboxMany: 1 } },
   ])(
-    'finishes a batch in the lifecycle transaction when nothing runs after it (handlers: $handlers)',
-    async ({ handlers, finishCalls }) => {
+    'applies a batch in one store call when nothing runs after it, else lifecycle then finish (handlers: $handlers)',
+    async ({ handlers, expected }) => {
       const { store, calls } = await counted();
       const t = await testReceiver({}, store);
       const seen: string[] = [];
@@ -408,7 +429,8 @@ describe('finishing rows with their lifecycle', () => {
       for (const token of ['f-1', 'f-2', 'f-3'])
         expect((await t.send(canceled(token, 'left'))).status).toBe(200);
       expect(await t.receiver.drain()).toBe(3);
-      expect(calls).toEqual({ applyEvents: 1, finishInboxMany: finishCalls });
+      // (the drain's last, empty pass asks applyDue again when nothing runs after the lifecycle)
+      expect({ ...calls, applyDue: Math.min(calls.applyDue, 1) }).toEqual(expected);
       const rows = (await t.store.listInbox({ limit: 10 })).items;
       expect(rows.map((r) => [r.status, r.applied, r.outcome])).toEqual([
         ['PROCESSED', true, 'TOMBSTONED'],

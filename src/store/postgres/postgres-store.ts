@@ -15,6 +15,7 @@ import type {
 } from '../../authorization/types.js';
 import { AuthNotifyError } from '../../protocol/errors.js';
 import { applyBatchSteps, applyOneSteps } from '../apply-batch.js';
+import { applyDueSteps } from '../apply-due.js';
 import {
   type Answer,
   driveAsync,
@@ -27,15 +28,16 @@ import type { EventStore } from '../event-types.js';
 import { GroupCommit } from '../group-commit.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
-import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import { SqlEventStore } from '../sql-event-store.js';
 import { attemptLogParams, claimParams, finishParams, numbered, outboxParams, SQL } from '../statements.js';
 import type {
+  AppliedDue,
   ApplyEventInput,
   ApplyEventResult,
   AttemptRecord,
   AuthorizationFilter,
   ClaimedInboxRow,
+  DueRequest,
   InboxClaim,
   InboxFilter,
   InboxFinish,
@@ -48,8 +50,8 @@ import type {
   OutboxRecord,
   Store,
 } from '../types.js';
-import { quoteIdent } from './identifiers.js';
 import { insertInboxRows } from './insert-inbox.js';
+import { migratePostgres } from './migrate.js';
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
@@ -159,28 +161,9 @@ export class PostgresStore implements Store {
     const { client, done } = await this.#checkout('connect to PostgreSQL');
     let failure: unknown;
     try {
-      await client.query('BEGIN');
-      // One migrator at a time across processes.
-      await client.query('SELECT pg_advisory_xact_lock(7345012)');
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
-      await client.query(MIGRATIONS_TABLE);
-      const done = new Set(
-        (
-          await client.query<{ version: number }>('SELECT version FROM authnotify_schema_migrations')
-        ).rows.map((r) => r.version),
-      );
-      const applied: number[] = [];
-      for (const migration of MIGRATIONS) {
-        if (done.has(migration.version)) continue;
-        for (const sql of migration.statements('postgres')) await client.query(sql);
-        await client.query(numbered(SQL.insertMigration), [migration.version, migration.name, now]);
-        applied.push(migration.version);
-      }
-      await client.query('COMMIT');
-      return applied;
+      return await migratePostgres(client, this.#schema, now);
     } catch (error) {
       failure = error;
-      await client.query('ROLLBACK').catch(() => undefined);
       throw storeError(error, 'migrate the PostgreSQL schema');
     } finally {
       done(failure);
@@ -292,6 +275,10 @@ export class PostgresStore implements Store {
 
   applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {
     return this.#transaction('apply lifecycle events', () => applyBatchSteps(events, 'postgres'));
+  }
+
+  applyDue(request: DueRequest): Promise<AppliedDue[]> {
+    return this.#transaction('apply due notifications', () => applyDueSteps('postgres', request));
   }
 
   /** One statement for the whole batch: a round trip per row was most of a pass's wait under load. */

@@ -183,6 +183,9 @@ export class ThreadedSqliteStore implements Store {
   applyEvents(...args: Parameters<Store['applyEvents']>) {
     return this.#call('applyEvents', args);
   }
+  applyDue(...args: Parameters<Store['applyDue']>) {
+    return this.#call('applyDue', args);
+  }
   finishInboxMany(...args: Parameters<Store['finishInboxMany']>) {
     return this.#call('finishInboxMany', args);
   }

@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import { AuthNotifyError } from '../../protocol/errors.js';
 import { applyBatchSteps, applyOneSteps } from '../apply-batch.js';
+import { applyDueSteps } from '../apply-due.js';
 import {
   type Answer,
   driveSync,
@@ -21,9 +22,9 @@ import type { EventStore } from '../event-types.js';
 import { quarantineEventRow } from '../event-writes.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
-import { MIGRATIONS, MIGRATIONS_TABLE } from '../schema.js';
 import { SqlEventStore } from '../sql-event-store.js';
 import { claimParams, inboxParams, outboxParams, SQL } from '../statements.js';
+import { migrateSqlite, sqliteSchemaVersion } from './migrate.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
 const CLAIM_OUTBOX_SQLITE = SQL.claimOutbox(false);
@@ -36,11 +37,13 @@ import type {
 } from '../../authorization/types.js';
 import { GroupCommit } from '../group-commit.js';
 import type {
+  AppliedDue,
   ApplyEventInput,
   ApplyEventResult,
   AttemptRecord,
   AuthorizationFilter,
   ClaimedInboxRow,
+  DueRequest,
   InboxClaim,
   InboxFilter,
   InboxFinish,
@@ -133,37 +136,11 @@ export class SqliteStore implements Store {
   }
 
   async migrate(now: number): Promise<number[]> {
-    return this.#run('migrate', () => {
-      this.#db.exec(MIGRATIONS_TABLE);
-      const done = new Set(
-        (
-          this.#prepare('SELECT version FROM authnotify_schema_migrations').all() as { version: number }[]
-        ).map((r) => r.version),
-      );
-      const applied: number[] = [];
-      for (const migration of MIGRATIONS) {
-        if (done.has(migration.version)) continue;
-        this.#db
-          .transaction(() => {
-            for (const sql of migration.statements('sqlite')) this.#db.exec(sql);
-            this.#prepare(SQL.insertMigration).run(migration.version, migration.name, now);
-          })
-          .immediate();
-        applied.push(migration.version);
-      }
-      return applied;
-    });
+    return this.#run('migrate', () => migrateSqlite(this.#db, now));
   }
 
   async schemaVersion(): Promise<number> {
-    return this.#run('read the schema version', () => {
-      const exists = this.#db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'authnotify_schema_migrations'")
-        .get();
-      if (!exists) return 0;
-      const row = this.#prepare(SQL.maxMigration).get() as { v: number | null };
-      return row.v ?? 0;
-    });
+    return this.#run('read the schema version', () => sqliteSchemaVersion(this.#db));
   }
 
   async ping(): Promise<void> {
@@ -277,6 +254,12 @@ export class SqliteStore implements Store {
   async applyEvents(events: readonly LifecycleApplication[]): Promise<ApplyEventResult[]> {
     return this.#relaxed('apply lifecycle events', () =>
       this.#db.transaction(() => driveSync(applyBatchSteps(events, 'sqlite'), this.#exec)).immediate(),
+    );
+  }
+
+  async applyDue(request: DueRequest): Promise<AppliedDue[]> {
+    return this.#relaxed('apply due notifications', () =>
+      this.#db.transaction(() => driveSync(applyDueSteps('sqlite', request), this.#exec)).immediate(),
     );
   }
 

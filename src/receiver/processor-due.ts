@@ -1,0 +1,52 @@
+/**
+ * The processor's short way: rows of the types with nothing to run after their lifecycle (no handler, no
+ * authCode to redeem) are applied and finished by the store itself, from the facts stored at receipt, in
+ * one transaction — no lease, no trip of the sealed body to the processor and back. A batch the store
+ * cannot apply (a conflict, facts it cannot read) is left to the usual way: claimed, opened, applied.
+ */
+import type { Logger } from '../protocol/logger.js';
+import { NOTIFY_TYPES } from '../protocol/notification.js';
+import { isStoreUnavailable, type Store } from '../store/types.js';
+import type { ReceiverObserver } from './ports.js';
+
+export function warnUnknownAuthState(logger: Logger, inboxId: string, type: string | null): void {
+  logger.warn({ inboxId, type }, 'authState matches no consult: flagged, authCode not redeemed');
+}
+
+/** Applies up to `limit` due rows in the store; answers how many. */
+export async function applyDue(
+  deps: {
+    store: Store;
+    clock: { now(): number };
+    logger: Logger;
+    observer: ReceiverObserver;
+    acceptUnknownAuthState: boolean;
+  },
+  limit: number,
+  nothingAfterLifecycle: (type: string) => boolean,
+): Promise<number> {
+  const types = NOTIFY_TYPES.filter(nothingAfterLifecycle);
+  if (types.length === 0) return 0;
+  let applied: Awaited<ReturnType<Store['applyDue']>>;
+  try {
+    applied = await deps.store.applyDue({
+      now: deps.clock.now(),
+      limit,
+      types,
+      acceptUnknownAuthState: deps.acceptUnknownAuthState,
+    });
+  } catch (error) {
+    if (isStoreUnavailable(error)) throw error;
+    deps.logger.warn(
+      { err: (error as Error).message },
+      'could not apply due notifications in the store; claiming them',
+    );
+    return 0;
+  }
+  for (const a of applied) {
+    if (a.outcome === 'UNKNOWN_AUTH_STATE' && !a.alreadyApplied)
+      warnUnknownAuthState(deps.logger, a.id, a.type);
+    deps.observer.processed?.('processed', a.type);
+  }
+  return applied.length;
+}
