@@ -60,7 +60,7 @@ export async function benchVerify(count = 20_000): Promise<Measurement[]> {
         ),
     ],
     [
-      'authnotify verifyMessage, node provider (64 in flight)',
+      'authnotify verifyMessage, node provider (verifies in place)',
       count,
       64,
       async () => {

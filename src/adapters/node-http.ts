@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeAfter, readNodeBody, tooLarge } from '../http/node-body.js';
 import type { Logger } from '../protocol/logger.js';
+import { ACK_BODY } from '../protocol/result.js';
 import type { RawRequest, RawResponse } from '../receiver/receive.js';
 
 /** Anything with a Web-standard handler, such as a Receiver; `receive` is used when present (no Web objects). */
@@ -44,9 +45,12 @@ export function requestTarget(req: IncomingMessage): string {
 
 export { readNodeBody };
 
+/** The acknowledgement's bytes, encoded once: most answers are it. */
+const ACK_BUFFER = Buffer.from(ACK_BODY, 'utf8');
+
 /** Writes a raw receiver answer to a Node response. */
 export function sendRawResponse(res: ServerResponse, response: RawResponse): void {
-  const body = Buffer.from(response.body, 'utf8');
+  const body = response.body === ACK_BODY ? ACK_BUFFER : Buffer.from(response.body, 'utf8');
   res.writeHead(response.status, { ...response.headers, 'Content-Length': String(body.length) });
   res.end(body);
 }

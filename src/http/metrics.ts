@@ -113,16 +113,30 @@ export function createMetrics(): Metrics {
     help: 'Age of the oldest event still waiting for a delivery (0 when none waits)',
     registers: [registry],
   });
+  // Label sets repeat (a handful of types and outcomes): their child series are looked up once, not
+  // hashed on every notification.
+  const child = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
+    let found = cache.get(key);
+    if (found === undefined) {
+      found = make();
+      cache.set(key, found);
+    }
+    return found;
+  };
+  const receivedSeries = new Map<string, ReturnType<typeof notifications.labels>>();
+  const processedSeries = new Map<string, ReturnType<typeof processed.labels>>();
   return {
     registry,
     observer: {
       received(outcome, code, type, ms) {
-        notifications.inc({ type: type ?? 'unknown', outcome });
+        const t = type ?? 'unknown';
+        child(receivedSeries, `${t}\u0000${outcome}`, () => notifications.labels({ type: t, outcome })).inc();
         if (code && outcome === 'rejected') rejections.inc({ code });
         ackLatency.observe(ms / 1000);
       },
       processed(outcome, type) {
-        processed.inc({ outcome, type: type ?? 'unknown' });
+        const t = type ?? 'unknown';
+        child(processedSeries, `${t}\u0000${outcome}`, () => processed.labels({ outcome, type: t })).inc();
       },
     },
     onBatch: (size) => batches.observe(size),

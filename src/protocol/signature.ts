@@ -232,32 +232,34 @@ export async function verifyMessage(input: VerifyMessageInput, options: VerifyOp
       `Configured versions: ${options.keys.versions.join(', ')}. Add the new Alipay public key under this version after a rotation.`,
     );
   }
+  const canonical = options.canonicalPath;
   const paths =
-    options.canonicalPath === undefined || options.canonicalPath === input.receivedPath
+    canonical === undefined || canonical === input.receivedPath
       ? [input.receivedPath]
-      : [options.canonicalPath, input.receivedPath];
+      : [canonical, input.receivedPath];
   const method = input.method ?? 'POST';
-  const checked: RejectedMessage['checked'] = [];
   const expectedLength = modulusBytes(key);
+  const contentFor = (path: string) => signedContent({ method, path, clientId, time, body: input.body });
   if (parsed.signature.length !== expectedLength) {
-    for (const path of paths)
-      checked.push({ path, content: signedContent({ method, path, clientId, time, body: input.body }) });
     return reject(
       'INVALID_SIGNATURE',
       `the signature is ${parsed.signature.length} bytes; keyVersion ${keyVersion} expects ${expectedLength}`,
       'The signature value was truncated, or was made with a key of another size.',
-      checked,
+      paths.map((path) => ({ path, content: contentFor(path) })),
     );
   }
   const primitive = options.crypto ?? webSignatureCrypto;
+  // What was checked is kept only for a rejection's diagnostics: the usual success allocates nothing more.
+  const checked: RejectedMessage['checked'] = [];
   let matched: { path: string; index: number } | undefined;
-  for (const [index, path] of paths.entries()) {
-    const content = signedContent({ method, path, clientId, time, body: input.body });
-    checked.push({ path, content });
+  for (let index = 0; index < paths.length; index++) {
+    const path = paths[index] as string;
+    const content = contentFor(path);
     if (await primitive.verify(content, parsed.signature, key)) {
       matched = { path, index };
       break;
     }
+    checked.push({ path, content });
   }
   if (!matched) {
     return reject(
@@ -275,7 +277,10 @@ export async function verifyMessage(input: VerifyMessageInput, options: VerifyOp
     } catch (error) {
       const e = error as AuthNotifyError;
       if (e.code === 'CONFIG_INVALID') throw e;
-      return reject(e.code as VerdictCode, e.message, e.hint ?? '', checked);
+      return reject(e.code as VerdictCode, e.message, e.hint ?? '', [
+        ...checked,
+        { path: matched.path, content: contentFor(matched.path) },
+      ]);
     }
   }
   const matchedPath = options.canonicalPath !== undefined && matched.index === 0 ? 'canonical' : 'received';

@@ -22,10 +22,16 @@ export interface SignedContentInput {
  * signedContent({ path: '/notify', clientId: 'SANDBOX_5Y', time: '1700000000000', body: raw });
  */
 export function signedContent(input: SignedContentInput): Uint8Array {
-  const head = utf8(`${input.method ?? 'POST'} ${input.path}\n${input.clientId}.${input.time}.`);
-  const body = typeof input.body === 'string' ? utf8(input.body) : input.body;
-  return concatBytes([head, body]);
+  const head = `${input.method ?? 'POST'} ${input.path}\n${input.clientId}.${input.time}.`;
+  if (typeof input.body === 'string') return concatBytes([utf8(head), utf8(input.body)]);
+  // One allocation: the head is encoded straight into the buffer the body is copied after.
+  const out = new Uint8Array(head.length * 3 + input.body.length);
+  const { written } = encoder.encodeInto(head, out);
+  out.set(input.body, written);
+  return out.subarray(0, written + input.body.length);
 }
+
+const encoder = new TextEncoder();
 
 /**
  * The signed content as text with whitespace made visible (`\n`, `\r`, `\t`, trailing spaces), for

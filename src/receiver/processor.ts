@@ -91,6 +91,8 @@ export class InboxProcessor {
    * (back to PENDING, due now) as soon as the store answers again, instead of waiting out their leases.
    */
   readonly #unfinished = new Set<string>();
+  /** Whether the last claim found nothing (see runOnce). */
+  #lastClaimEmpty = true;
 
   constructor(deps: ProcessorDeps, options: ProcessorOptions = {}) {
     this.#deps = deps;
@@ -175,12 +177,17 @@ export class InboxProcessor {
     const { store, clock } = this.#deps;
     await this.#releaseUnfinished();
     const applied = await applyDue(this.#deps, this.#batchSize, (type) => this.#nothingAfterLifecycle(type));
+    // A full batch applied in the store while the last claim found nothing: more of the same is waiting
+    // and the next pass comes at once, so the claim skips this pass rather than cost a round trip. When
+    // the last claim found rows (handlers' rows are waiting too), every pass claims: neither starves.
+    if (applied >= this.#batchSize && this.#lastClaimEmpty) return applied;
     const rows = await store.claimInbox({
       now: clock.now(),
       limit: this.#batchSize,
       leaseMs: this.#leaseMs,
       owner: this.owner,
     });
+    this.#lastClaimEmpty = rows.length === 0;
     if (rows.length === 0) return applied;
     const renewal = this.#keepLeases(rows.map((r) => r.id));
     try {
