@@ -3,12 +3,13 @@
  * key — the access token replaced by its keyed hash, so no token is stored in plaintext — or, for a genuine
  * body that does not validate, a QUARANTINED row keyed by the body's SHA-256. Bodies are sealed.
  */
+import { factsOf } from '../authorization/facts.js';
 import { sha256Hex } from '../protocol/bytes.js';
 import { eventKey } from '../protocol/event-key.js';
 import type { Notification, ParseOutcome } from '../protocol/notification.js';
 import { type HeadersLike, readHeader } from '../protocol/signature.js';
 import type { NewInboxRow } from '../store/types.js';
-import { lifecycleFactsOf } from './lifecycle-step.js';
+import { notificationEventOf } from './lifecycle-step.js';
 import type { Secrets } from './secrets.js';
 
 /** The request headers an inbox row keeps, exactly as received. */
@@ -62,7 +63,7 @@ export async function inboxRowFor(request: VerifiedRequest, secrets: Secrets): P
       type: n.authorizationNotifyType,
       status: 'PENDING',
       violations: null,
-      facts: JSON.stringify(lifecycleFactsOf(n, tokenHash)),
+      facts: factsOf(notificationEventOf(n, tokenHash)),
     };
   }
   // Genuine but not processable: keep it, acknowledge it, let an operator look (DESIGN.md §2.1 step 3).

@@ -3,11 +3,11 @@
  * hands the store (the lookup and the event, as data) and what runs after the store has applied it.
  */
 
+import { lookupOf, type NotificationEvent } from '../authorization/facts.js';
 import type { Clock } from '../protocol/clock.js';
 import { subjectOfEventKey } from '../protocol/event-key.js';
 import { maskLoginId } from '../protocol/mask.js';
 import type { Notification } from '../protocol/notification.js';
-import type { LifecycleFacts } from '../store/apply-due.js';
 import type { ClaimedInboxRow, LifecycleApplication, Store } from '../store/types.js';
 import type { ApplyTokenPort } from './ports.js';
 import type { Secrets } from './secrets.js';
@@ -50,10 +50,10 @@ async function tokenHashOf(
 }
 
 /**
- * The lifecycle event a notification means and the rows it looks up (tokens only as their keyed hash):
- * stored with the row at receipt (`facts`), and made again for rows that have none.
+ * The lifecycle event a notification means (tokens only as their keyed hash). Its facts are stored with
+ * the row at receipt; rows without them have their event made again from the body.
  */
-export function lifecycleFactsOf(n: Notification, tokenHash: string | undefined): LifecycleFacts {
+export function notificationEventOf(n: Notification, tokenHash: string | undefined): NotificationEvent {
   const user = {
     userId: n.userId,
     userLoginIdMasked: maskLoginId(n.userLoginId),
@@ -62,31 +62,22 @@ export function lifecycleFactsOf(n: Notification, tokenHash: string | undefined)
   switch (n.authorizationNotifyType) {
     case 'AUTHCODE_CREATED':
       return {
-        event: {
-          kind: 'AUTHCODE_CREATED',
-          authCode: n.authCode,
-          authState: n.authState,
-          source: 'notification',
-          ...user,
-        },
-        lookup: { authState: n.authState, authCode: n.authCode },
+        kind: 'AUTHCODE_CREATED',
+        authCode: n.authCode,
+        authState: n.authState,
+        source: 'notification',
+        ...user,
       };
     case 'TOKEN_CREATED':
       return {
-        event: {
-          kind: 'TOKEN_CREATED',
-          tokenHash: tokenHash as string,
-          authState: n.authState,
-          source: 'notification',
-          ...user,
-        },
-        lookup: { authState: n.authState, tokenHash: tokenHash as string },
+        kind: 'TOKEN_CREATED',
+        tokenHash: tokenHash as string,
+        authState: n.authState,
+        source: 'notification',
+        ...user,
       };
     case 'TOKEN_CANCELED':
-      return {
-        event: { kind: 'TOKEN_CANCELED', tokenHash: tokenHash as string, reason: n.reason },
-        lookup: { tokenHash: tokenHash as string },
-      };
+      return { kind: 'TOKEN_CANCELED', tokenHash: tokenHash as string, reason: n.reason };
   }
 }
 
@@ -103,7 +94,8 @@ export async function lifecycleStep(
   const { clock, newId, secrets } = deps;
   const tokenHash =
     n.authorizationNotifyType === 'AUTHCODE_CREATED' ? undefined : await tokenHashOf(row, n, secrets);
-  const { event, lookup } = lifecycleFactsOf(n, tokenHash);
+  const event = notificationEventOf(n, tokenHash);
+  const lookup = lookupOf(event);
   const now = clock.now();
   const ctx = {
     now,

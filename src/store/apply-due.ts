@@ -4,18 +4,13 @@
  * redeem) are selected, decided with the pure lifecycle, and finished PROCESSED — no lease, no trip of
  * the body to the processor and back. On PostgreSQL the selection skips rows another processor holds.
  */
-import type { LifecycleEvent, LifecycleLookup } from '../authorization/types.js';
+import { eventOfFacts, lookupOf } from '../authorization/facts.js';
+import { subjectOfEventKey } from '../protocol/event-key.js';
 import { uuidv7 } from '../protocol/ids.js';
 import { applyBatchSteps } from './apply-batch.js';
 import { all, type Steps } from './apply-event.js';
 import { inList } from './event-sql.js';
 import type { AppliedDue, DueRequest, LifecycleApplication } from './types.js';
-
-/** What `facts` holds: the lifecycle event a notification means and the rows it looks up. */
-export interface LifecycleFacts {
-  event: LifecycleEvent;
-  lookup: LifecycleLookup;
-}
 
 export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueRequest): Steps<AppliedDue[]> {
   if (request.types.length === 0) return [];
@@ -23,7 +18,7 @@ export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueReque
   const [byType, types] = inList(dialect, 'type', request.types);
   const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const rows = yield* all(
-    `SELECT id, type, facts FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
+    `SELECT id, type, event_key, facts FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
       AND ${byType} ORDER BY next_attempt_at LIMIT ?${lock}`,
     now,
     types,
@@ -32,9 +27,9 @@ export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueReque
   if (rows.length === 0) return [];
   const applications = rows.map((row): LifecycleApplication => {
     const id = String(row.id);
-    const { event, lookup } = JSON.parse(String(row.facts)) as LifecycleFacts;
+    const event = eventOfFacts(String(row.facts), subjectOfEventKey(String(row.event_key)));
     return {
-      input: { lookup, inbox: { id, owner: '' }, timelineId: uuidv7(now), now },
+      input: { lookup: lookupOf(event), inbox: { id, owner: '' }, timelineId: uuidv7(now), now },
       event,
       ctx: { now, newId: uuidv7(now), inboxId: id, acceptUnknownAuthState: request.acceptUnknownAuthState },
       finish: { owner: '' },

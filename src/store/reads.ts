@@ -17,7 +17,7 @@ import {
   toOutboxRecord,
   toTimelineEntry,
 } from './rows.js';
-import { pageQuery, requeueQuery, SQL } from './statements.js';
+import { INBOX_FROM, pageQuery, requeueQuery, SQL } from './statements.js';
 import {
   type AttemptRecord,
   type AuthorizationFilter,
@@ -112,7 +112,7 @@ export const reads = {
     const [time, id] = after ?? [-1, ''];
     return all(
       'follow the inbox',
-      `SELECT * FROM inbox WHERE (received_at > ? OR (received_at = ? AND id > ?)) AND received_at <= ?
+      `SELECT * FROM ${INBOX_FROM} WHERE (received_at > ? OR (received_at = ? AND id > ?)) AND received_at <= ?
         ORDER BY received_at, id LIMIT ?`,
       [time, time, id, until, limit],
       toInboxRecord,
@@ -124,7 +124,7 @@ export const reads = {
     reclassified?: { eventKey: string; type: string; violations: null },
   ) => {
     const { sql, params } = requeueQuery(id, now, reclassified);
-    return first('requeue an inbox row', sql, params, toInboxRecord);
+    return first('requeue an inbox row', sql, params, (r) => String(r.id));
   },
   inboxActivity: (since: number, bucketMs: number): ReadQuery<InboxActivity[]> =>
     all('count recent notifications', SQL.inboxActivity, [bucketMs, bucketMs, since], (r) => ({
@@ -133,7 +133,7 @@ export const reads = {
       count: Number(r.n),
     })),
   replayInbox: (id: string, now: number) =>
-    first('replay an inbox row', SQL.replayInbox, [now, now, id], toInboxRecord),
+    first('replay an inbox row', SQL.replayInbox, [now, now, id], (r) => String(r.id)),
   countInbox: (): ReadQuery<Record<InboxStatus, number>> => ({
     what: 'count the inbox',
     sql: SQL.countInbox,

@@ -59,7 +59,8 @@ export function toClaimedRow(r: Row): ClaimedInboxRow {
 export function toInboxRecord(r: Row): InboxRecord {
   return {
     ...toClaimedRow(r),
-    headers: JSON.parse(String(r.headers)) as Record<string, string>,
+    // In inbox_headers (raw_headers) since migration 8; older rows keep them in inbox.headers.
+    headers: JSON.parse(String(r.raw_headers ?? r.headers) || '{}') as Record<string, string>,
     path: String(r.path),
     matchedPath: r.matched_path as 'canonical' | 'received',
     keyVersion: String(r.key_version),

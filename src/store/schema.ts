@@ -259,6 +259,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'lifecycle facts stored at receipt (handler-less rows are applied without opening the body)',
     statements: () => ['ALTER TABLE inbox ADD COLUMN facts TEXT'],
   },
+  {
+    version: 8,
+    name: 'request headers in their own table (the inbox row a processor rewrites stays small)',
+    // A row of over about 1,000 bytes spills to an overflow page in SQLite, and every update rewrites the
+    // whole row: the headers (the Signature alone is some 350 bytes) were half of it. New rows keep ''
+    // in inbox.headers; older rows keep theirs there, and reads take whichever is present.
+    statements: () => ['CREATE TABLE inbox_headers (id TEXT PRIMARY KEY, raw_headers TEXT NOT NULL)'],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

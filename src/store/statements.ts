@@ -24,7 +24,12 @@ const SQL_FINISH_MANY = (rows: number): string =>
     WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
     RETURNING inbox.id`;
 
+/** The inbox with its headers, which new rows keep in inbox_headers (migration 8). */
+export const INBOX_FROM = 'inbox LEFT JOIN inbox_headers USING (id)';
+
 export const SQL = {
+  /** Parameters: inboxHeadersParams. */
+  insertInboxHeaders: 'INSERT INTO inbox_headers (id, raw_headers) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
   /** Stores one notification; a known event key bumps its counter instead. Parameters: inboxParams. */
   insertInbox: `${INSERT_INBOX} VALUES ${INBOX_ROW}
     ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
@@ -85,18 +90,18 @@ export const SQL = {
   renewInboxLeasesPostgres: `UPDATE inbox SET leased_until = ?
     WHERE id IN (SELECT id FROM inbox WHERE id = ANY(?::text[]) AND lease_owner = ? AND status = 'PROCESSING'
       FOR UPDATE SKIP LOCKED) RETURNING id`,
-  getInbox: 'SELECT * FROM inbox WHERE id = ?',
+  getInbox: `SELECT * FROM ${INBOX_FROM} WHERE id = ?`,
   /** Logs a failed attempt of a row just finished. Parameters: id, worker, error, outcome, at, inbox id. */
   logInboxAttempt: `INSERT INTO inbox_attempts (id, inbox_id, attempt, worker, error, outcome, at)
     SELECT ?, id, attempts, ?, ?, ?, ? FROM inbox WHERE id = ?`,
   listInboxAttempts: 'SELECT * FROM inbox_attempts WHERE inbox_id = ? ORDER BY at, id',
   requeueQuarantined: `UPDATE inbox SET status = 'PENDING', event_key = ?, type = ?, violations = NULL, attempts = 0,
       last_error = NULL, next_attempt_at = ?, applied = 0, outcome = NULL, updated_at = ?
-    WHERE id = ? AND status = 'QUARANTINED' RETURNING *`,
+    WHERE id = ? AND status = 'QUARANTINED' RETURNING id`,
   requeue: `UPDATE inbox SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = ?, updated_at = ?
-    WHERE id = ? AND status IN ('FAILED', 'QUARANTINED') RETURNING *`,
+    WHERE id = ? AND status IN ('FAILED', 'QUARANTINED') RETURNING id`,
   replayInbox: `UPDATE inbox SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = ?, processed_at = NULL,
-      updated_at = ? WHERE id = ? AND status = 'PROCESSED' RETURNING *`,
+      updated_at = ? WHERE id = ? AND status = 'PROCESSED' RETURNING id`,
   countInbox: 'SELECT status, COUNT(*) AS n FROM inbox GROUP BY status',
   /** Parameters: bucket ms, bucket ms, since. */
   inboxActivity: `SELECT CAST(received_at / ? AS BIGINT) * ? AS bucket, status, COUNT(*) AS n FROM inbox WHERE received_at >= ?
@@ -196,7 +201,8 @@ export function pageQuery(
   }
   params.push(limit + 1);
   const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  return { sql: `SELECT * FROM ${table} ${clause} ORDER BY ${timeColumn} DESC, id DESC LIMIT ?`, params };
+  const from = table === 'inbox' ? INBOX_FROM : table;
+  return { sql: `SELECT * FROM ${from} ${clause} ORDER BY ${timeColumn} DESC, id DESC LIMIT ?`, params };
 }
 
 /** Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL. */
@@ -213,7 +219,7 @@ export function inboxParams(row: NewInboxRow): unknown[] {
     row.type,
     row.status,
     row.rawBody,
-    JSON.stringify(row.headers),
+    '', // the headers go to inbox_headers (inboxHeadersParams)
     row.path,
     row.matchedPath,
     row.keyVersion,
@@ -239,6 +245,11 @@ export function attemptLogParams(
     finish.status === 'FAILED' ? 'FAILED' : 'RETRY',
     finish.now,
   ];
+}
+
+/** Parameters of SQL.insertInboxHeaders for a row just inserted. */
+export function inboxHeadersParams(row: NewInboxRow): [string, string] {
+  return [row.id, JSON.stringify(row.headers)];
 }
 
 /** Parameters of SQL.finishInbox. */

@@ -50,8 +50,8 @@ export interface NewInboxRow {
   requestId: string;
   receivedAt: number;
   /**
-   * The lifecycle event this notification means, as JSON `{ event, lookup }` (tokens only as keyed
-   * hashes), for rows a store may apply itself (`applyDue`); absent for quarantined rows.
+   * The lifecycle event this notification means, without its subject (`factsOf` of authorization/), for
+   * rows a store may apply itself (`applyDue`); absent for quarantined rows.
    */
   facts?: string | null | undefined;
 }

@@ -1,4 +1,6 @@
 /** The in-memory store's authorizations: consults, tombstones, the timeline, and lifecycle events. */
+
+import { eventOfFacts, lookupOf } from '../authorization/facts.js';
 import { decideLifecycle } from '../authorization/lifecycle.js';
 import type {
   AuthorizationRecord,
@@ -9,8 +11,8 @@ import type {
   TombstoneRecord,
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
+import { subjectOfEventKey } from '../protocol/event-key.js';
 import { uuidv7 } from '../protocol/ids.js';
-import type { LifecycleFacts } from '../store/apply-due.js';
 import { lifecycleEventRow } from '../store/event-writes.js';
 import type {
   AppliedDue,
@@ -174,8 +176,13 @@ export class MemoryAuthorizations {
       .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0))
       .slice(0, request.limit)
       .map((row) => {
-        const { event, lookup } = JSON.parse(facts.get(row.id) as string) as LifecycleFacts;
-        const input = { lookup, inbox: { id: row.id, owner: '' }, timelineId: uuidv7(now), now };
+        const event = eventOfFacts(facts.get(row.id) as string, subjectOfEventKey(row.eventKey));
+        const input = {
+          lookup: lookupOf(event),
+          inbox: { id: row.id, owner: '' },
+          timelineId: uuidv7(now),
+          now,
+        };
         const ctx = {
           now,
           newId: uuidv7(now),

@@ -1,5 +1,6 @@
 /** The store contract for the lifecycle: events decided on the rows they read, atomically, and code claims. */
 import { beforeEach, expect, it } from 'vitest';
+import { factsOf } from '../authorization/facts.js';
 import type { Store } from '../store/types.js';
 import { authorization, ctx, drainAll, inboxRow, uid } from './store-contract-fixtures.js';
 
@@ -285,33 +286,31 @@ export function lifecycleContract(current: () => Store): void {
   it('applies due rows from their stored facts and finishes them, in one call, leaving the others', async () => {
     const T = 95_000_000;
     await drainAll(store, T - 1);
-    const facts = (event: object, lookup: object) => JSON.stringify({ event, lookup });
     const cancelHash = uid('hash');
     const createHash = uid('hash');
     const cancel = inboxRow({
       receivedAt: T,
       eventKey: `TOKEN_CANCELED:${cancelHash}`,
-      facts: facts({ kind: 'TOKEN_CANCELED', tokenHash: cancelHash, reason: 'r' }, { tokenHash: cancelHash }),
+      facts: factsOf({ kind: 'TOKEN_CANCELED', tokenHash: cancelHash, reason: 'r' }),
     });
     const create = inboxRow({
       receivedAt: T + 1,
       type: 'TOKEN_CREATED',
       eventKey: `TOKEN_CREATED:${createHash}`,
-      facts: facts(
-        { kind: 'TOKEN_CREATED', tokenHash: createHash, source: 'notification' },
-        { tokenHash: createHash },
-      ),
+      facts: factsOf({ kind: 'TOKEN_CREATED', tokenHash: createHash, source: 'notification' }),
     });
     const withoutFacts = inboxRow({ receivedAt: T + 2 });
     const otherType = inboxRow({
       receivedAt: T + 3,
       type: 'AUTHCODE_CREATED',
       eventKey: `AUTHCODE_CREATED:${uid('code')}`,
-      facts: facts({ kind: 'AUTHCODE_CREATED', authCode: 'c', authState: 's', source: 'notification' }, {}),
+      facts: factsOf({ kind: 'AUTHCODE_CREATED', authCode: 'c', authState: 's', source: 'notification' }),
     });
+    const laterHash = uid('hash');
     const later = inboxRow({
       receivedAt: T + 60_000,
-      facts: facts({ kind: 'TOKEN_CANCELED', tokenHash: 'x' }, { tokenHash: 'x' }),
+      eventKey: `TOKEN_CANCELED:${laterHash}`,
+      facts: factsOf({ kind: 'TOKEN_CANCELED', tokenHash: laterHash }),
     });
     for (const r of [cancel, create, withoutFacts, otherType, later]) await store.insertInbox(r);
     const request = {

@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from '../../src/store/schema.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import {
   createThreadedSqliteStore,
@@ -82,5 +84,60 @@ describe('SQLite in a worker thread', () => {
     await Promise.all([1, 2, 3].map((i) => store.insertInbox(inboxRow({ receivedAt: i }))));
     await store.close();
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});
+
+describe('SQLite schema upgrades', () => {
+  it('reads rows stored before the headers moved to their own table (migration 8), and new rows from it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'authnotify-upgrade-')), 'old.db');
+    // A database as release 7 left it: every migration but the last, a row with its headers inline.
+    const db = new Database(path);
+    db.exec(MIGRATIONS_TABLE);
+    for (const m of MIGRATIONS.filter((x) => x.version < 8)) {
+      for (const sql of m.statements('sqlite')) db.exec(sql);
+      db.prepare('INSERT INTO authnotify_schema_migrations (version, name, applied_at) VALUES (?, ?, 0)').run(
+        m.version,
+        m.name,
+      );
+    }
+    const old = inboxRow({
+      headers: {
+        'Client-Id': 'OLD',
+        'Request-Time': '1',
+        Signature: 's',
+        'Content-Type': 'application/json',
+      },
+    });
+    db.prepare(
+      `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path, key_version, request_id,
+        received_at, next_attempt_at, updated_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?, 'canonical', '1', ?, 1, 1, 1)`,
+    ).run(
+      old.id,
+      old.eventKey,
+      old.type,
+      Buffer.from(old.rawBody),
+      JSON.stringify(old.headers),
+      old.path,
+      old.requestId,
+    );
+    db.close();
+    const store = await createSqliteStore({ path });
+    expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    expect((await store.getInbox(old.id))?.headers).toEqual(old.headers);
+    const fresh = inboxRow({
+      headers: {
+        'Client-Id': 'NEW',
+        'Request-Time': '2',
+        Signature: 't',
+        'Content-Type': 'application/json',
+      },
+    });
+    await store.insertInbox(fresh);
+    const listed = (await store.listInbox({ limit: 10 })).items;
+    expect(Object.fromEntries(listed.map((r) => [r.id, r.headers['Client-Id']]))).toEqual({
+      [old.id]: 'OLD',
+      [fresh.id]: 'NEW',
+    });
+    await store.close();
   });
 });

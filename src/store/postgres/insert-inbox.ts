@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { EVENT_SQL } from '../event-sql.js';
 import { type EventRow, quarantineEventRow } from '../event-writes.js';
 import { type Row, storeError } from '../rows.js';
-import { inboxParams, numbered, SQL } from '../statements.js';
+import { inboxHeadersParams, inboxParams, numbered, SQL } from '../statements.js';
 import type { InboxInsertResult, NewInboxRow } from '../types.js';
 
 /**
@@ -15,17 +15,26 @@ import type { InboxInsertResult, NewInboxRow } from '../types.js';
  * an event only for a row the insert actually made (not for a copy of a stored one).
  */
 function insertStatement(rows: readonly NewInboxRow[]): { sql: string; params: unknown[] } {
-  const params = rows.flatMap(inboxParams);
   const events = rows.map(quarantineEventRow).filter((e): e is EventRow => e !== undefined);
-  if (events.length === 0) return { sql: SQL.insertInboxRows(rows.length), params };
-  const values = events.map(() => '(?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)').join(', ');
+  const headerValues = rows.map(() => '(?::text, ?::text)').join(', ');
+  const eventValues = events.map(() => '(?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)').join(', ');
+  // The headers (and quarantined rows' events) are written only for rows the insert made.
   const sql = `WITH ins AS (${SQL.insertInboxRows(rows.length)}),
+    hdr AS (INSERT INTO inbox_headers (id, raw_headers) SELECT h.id, h.raw_headers
+      FROM (VALUES ${headerValues}) AS h(id, raw_headers) WHERE h.id IN (SELECT id FROM ins))${
+        events.length === 0
+          ? ''
+          : `,
     ev AS (${EVENT_SQL.insertEventsFrom}
       SELECT v.id, v.type, v.authorization_id, v.inbox_id, v.payload, v.created_at
-      FROM (VALUES ${values}) AS v(id, type, authorization_id, inbox_id, payload, created_at)
-      WHERE v.inbox_id IN (SELECT id FROM ins))
+      FROM (VALUES ${eventValues}) AS v(id, type, authorization_id, inbox_id, payload, created_at)
+      WHERE v.inbox_id IN (SELECT id FROM ins))`
+      }
     SELECT id, event_key FROM ins`;
-  return { sql, params: [...params, ...events.flat()] };
+  return {
+    sql,
+    params: [...rows.flatMap(inboxParams), ...rows.flatMap(inboxHeadersParams), ...events.flat()],
+  };
 }
 
 /**

@@ -248,7 +248,8 @@ export class PostgresStore implements Store {
   }
 
   async requeueInbox(...args: Parameters<Store['requeueInbox']>) {
-    return this.#read(reads.requeueInbox(...args));
+    const id = await this.#read(reads.requeueInbox(...args));
+    return id === undefined ? undefined : this.getInbox(id);
   }
 
   async inboxActivity(since: number, bucketMs: number) {
@@ -256,7 +257,8 @@ export class PostgresStore implements Store {
   }
 
   async replayInbox(id: string, now: number) {
-    return this.#read(reads.replayInbox(id, now));
+    const replayed = await this.#read(reads.replayInbox(id, now));
+    return replayed === undefined ? undefined : this.getInbox(replayed);
   }
 
   async countInbox() {

@@ -23,7 +23,7 @@ import { quarantineEventRow } from '../event-writes.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { SqlEventStore } from '../sql-event-store.js';
-import { claimParams, inboxParams, outboxParams, SQL } from '../statements.js';
+import { claimParams, inboxHeadersParams, inboxParams, outboxParams, SQL } from '../statements.js';
 import { migrateSqlite, sqliteSchemaVersion } from './migrate.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
@@ -80,8 +80,11 @@ export class SqliteStore implements Store {
       rows.map((row) => {
         insert ??= db.prepare(SQL.insertInbox);
         const result = insert.get(...inboxParams(row)) as { id: string; duplicates: number };
-        const event = result.duplicates === 0 ? quarantineEventRow(row) : undefined;
-        if (event) this.#prepare(EVENT_SQL.insertEvents(1)).run(...event);
+        if (result.duplicates === 0) {
+          this.#prepare(SQL.insertInboxHeaders).run(...inboxHeadersParams(row));
+          const event = quarantineEventRow(row);
+          if (event) this.#prepare(EVENT_SQL.insertEvents(1)).run(...event);
+        }
         return {
           outcome: result.duplicates === 0 ? 'inserted' : 'duplicate',
           id: result.id,
@@ -224,7 +227,8 @@ export class SqliteStore implements Store {
   }
 
   async requeueInbox(...args: Parameters<Store['requeueInbox']>) {
-    return this.#read(reads.requeueInbox(...args));
+    const id = await this.#read(reads.requeueInbox(...args));
+    return id === undefined ? undefined : this.getInbox(id);
   }
 
   async inboxActivity(since: number, bucketMs: number) {
@@ -232,7 +236,8 @@ export class SqliteStore implements Store {
   }
 
   async replayInbox(id: string, now: number) {
-    return this.#read(reads.replayInbox(id, now));
+    const replayed = await this.#read(reads.replayInbox(id, now));
+    return replayed === undefined ? undefined : this.getInbox(replayed);
   }
 
   async countInbox() {
