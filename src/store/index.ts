@@ -2,6 +2,7 @@
  * `authnotify/store` — the persistence port every store implements, its record types and the schema
  * migrations. Implementations: `authnotify/store/sqlite`, `/store/sqlite-thread`, `/store/postgres`.
  */
+export { eventOfFacts, factsOf, lookupOf, type NotificationEvent } from '../authorization/facts.js';
 export { newAuthorization } from '../authorization/record.js';
 export {
   AUTHORIZATION_STATUSES,
@@ -17,14 +18,43 @@ export {
   type TokenColumns,
   type TombstoneRecord,
 } from '../authorization/types.js';
+export {
+  type ClaimedDelivery,
+  DESTINATION_STATUSES,
+  type DeliveryAttemptRecord,
+  type DeliveryClaim,
+  type DeliveryCount,
+  type DeliveryFilter,
+  type DeliveryNext,
+  type DeliveryOutcome,
+  type DeliveryRecord,
+  type DestinationChange,
+  type DestinationRecord,
+  type DestinationSecret,
+  type DestinationStatus,
+  type EventFeedFilter,
+  type EventFeedPage,
+  type EventRecord,
+  type EventStore,
+  FORWARD_STATUSES,
+  type ForwardStatus,
+  type ForwardVerdict,
+  type NewDestinationRow,
+} from './event-types.js';
+export { type EventRow, lifecycleEventRow, quarantineEventRow } from './event-writes.js';
 export { type Dialect, LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 export {
+  type AppliedDue,
   type ApplyEventInput,
   type ApplyEventResult,
   type AttemptRecord,
   type AuthorizationFilter,
+  type ClaimedInboxRow,
   type DeliveryVerdict,
+  type DueRequest,
   INBOX_STATUSES,
+  type InboxActivity,
+  type InboxAttemptRecord,
   type InboxClaim,
   type InboxFilter,
   type InboxFinish,
