@@ -263,4 +263,33 @@ describe('the event feed, stream and destinations of the service', () => {
     const bad = await api('/api/v1/authorizations?wait=5');
     expect(bad.status).toBe(400);
   });
+
+  it('prunes events past the retention, keeping those a destination still owes', async () => {
+    const clock2 = new ManualClock(Date.now());
+    const pruning = await startTestService({
+      store: await createSqliteStore({ path: ':memory:' }),
+      adminToken: ADMIN,
+      clock: clock2,
+      acceptUnknownAuthState: true,
+      forwarding: { retentionMs: 3_600_000, deliver: false },
+    });
+    try {
+      const s = await signAsFixtureAlipay(
+        { authorizationNotifyType: 'TOKEN_CREATED', accessToken: 'TOK-old', authState: 'st-old', result: OK },
+        { now: clock2.now() },
+      );
+      await fetch(`${pruning.url}${s.path}`, { method: 'POST', headers: s.headers, body: s.body });
+      await pruning.receiver.drain();
+      expect((await pruning.receiver.store.events.feed({ limit: 10 })).items).toHaveLength(1);
+      clock2.advance(30 * 60_000);
+      expect(await pruning.forwarding.prune()).toBe(0); // not old enough
+      clock2.advance(31 * 60_000);
+      expect(await pruning.forwarding.prune()).toBe(1);
+      expect((await pruning.receiver.store.events.feed({ limit: 10 })).items).toEqual([]);
+      // the notification itself (its dedupe key) stays
+      expect((await pruning.receiver.store.listInbox({ limit: 10 })).items).toHaveLength(1);
+    } finally {
+      await pruning.close();
+    }
+  });
 });
