@@ -194,7 +194,7 @@ export class Destinations {
           createdAt: now,
         });
         // Another process may have made it first: its secret stands, and this one is not shown.
-        const mine = destination.createdAt === now && (await this.revealSecrets(id))[0]?.secret === secret;
+        const mine = (await this.revealSecrets(id))[0]?.secret === secret;
         out.push({ destination, generatedSecret: !target.secret && mine ? secret : undefined });
         continue;
       }
