@@ -4,6 +4,7 @@
  * one transaction — no lease, no trip of the sealed body to the processor and back. A batch the store
  * cannot apply (a conflict, facts it cannot read) is left to the usual way: claimed, opened, applied.
  */
+import type { Clock } from '../protocol/clock.js';
 import type { Logger } from '../protocol/logger.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { isStoreUnavailable, type Store } from '../store/types.js';
@@ -17,7 +18,7 @@ export function warnUnknownAuthState(logger: Logger, inboxId: string, type: stri
 export async function applyDue(
   deps: {
     store: Store;
-    clock: { now(): number };
+    clock: Clock;
     logger: Logger;
     observer: ReceiverObserver;
     acceptUnknownAuthState: boolean;

@@ -227,7 +227,8 @@ export class InboxProcessor {
       try {
         const notification = await this.#notificationOf(row);
         const step = await lifecycleStep(this.#deps, this.owner, row, notification);
-        if (this.#finishesWithLifecycle(notification)) step.finish = { owner: this.owner };
+        if (this.#nothingAfterLifecycle(notification.authorizationNotifyType))
+          step.finish = { owner: this.owner };
         work.push({ row, notification, step });
       } catch (error) {
         work.push({ row, error });
@@ -354,11 +355,10 @@ export class InboxProcessor {
       warnUnknownAuthState(this.#deps.logger, row.id, n?.authorizationNotifyType ?? null);
   }
 
-  /** Nothing runs after this row's lifecycle (no handler, no code to redeem): finish it in the same transaction. */
-  #finishesWithLifecycle(n: Notification): boolean {
-    return this.#nothingAfterLifecycle(n.authorizationNotifyType);
-  }
-
+  /**
+   * Nothing runs after a row's lifecycle (no handler for its type, no code to redeem): the store finishes
+   * it with the lifecycle, in the same transaction.
+   */
   #nothingAfterLifecycle(type: string): boolean {
     if (this.#deps.handlers.has(type)) return false;
     return !(type === 'AUTHCODE_CREATED' && this.#deps.applyToken !== undefined);

@@ -175,9 +175,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   async function runOnce(): Promise<number> {
     const now = clock.now();
-    for (const destination of await store.events.listDestinations()) {
-      if (destination.status === 'ACTIVE') await store.events.fanOut(destination.id, fanOutLimit, now);
-    }
+    const active = (await store.events.listDestinations()).filter((d) => d.status === 'ACTIVE');
+    for (const destination of active) await store.events.fanOut(destination.id, fanOutLimit, now);
+    // Only ACTIVE destinations' deliveries are claimed: with none, the claim (a write transaction) is skipped.
+    if (active.length === 0) return 0;
     const due = await store.events.claimDeliveries({ now: clock.now(), limit: batchSize, leaseMs, owner });
     await attemptAll(due, concurrency, attempt, logger, 'forwarded delivery attempt');
     return due.length;

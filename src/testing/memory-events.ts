@@ -39,10 +39,6 @@ export class MemoryEvents implements EventStore {
     this.#open = open;
   }
 
-  get size(): number {
-    return this.#events.length;
-  }
-
   /** Writes an event inside the caller's transaction. */
   record(row: EventRow | undefined): void {
     if (!row) return;
