@@ -5,29 +5,27 @@
  */
 import type { Context, Hono } from 'hono';
 import { escapeHtml } from '../http/html.js';
-import { AuthNotifyError } from '../protocol/errors.js';
 import { displayId } from '../protocol/ids.js';
 import { FORWARD_STATUSES, type ForwardStatus } from '../store/event-types.js';
 import type { Store } from '../store/types.js';
-import { type DashboardKit, fmt } from './dashboard-kit.js';
+import {
+  csrfField,
+  type DashboardKit,
+  failureReason,
+  flashBanner,
+  fmt,
+  redirectWithFlash,
+} from './dashboard-kit.js';
 import type { Destinations } from './destinations.js';
 
 const PAGE_SIZE = 50;
 
-const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 const idLink = (href: string, id: string) =>
   `<a href="${escapeHtml(href)}"><code title="${escapeHtml(id)}">${escapeHtml(displayId(id))}</code></a>`;
 
 export function destinationPages(store: Store, destinations: Destinations, nudge: () => void) {
   return (app: Hono, kit: DashboardKit): void => {
-    const flashOf = (c: Context) => {
-      const flash = c.req.query('flash');
-      return flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : '';
-    };
-    const back = (c: Context, path: string, message: string) =>
-      c.redirect(`${path}?flash=${encodeURIComponent(message)}`, 303);
-    const failure = (error: unknown) =>
-      error instanceof AuthNotifyError ? error.message : 'unexpected error';
+    const flashOf = (c: Context) => flashBanner(c.req.query('flash'));
 
     app.get('/dashboard/destinations', async (c) => {
       const s = await kit.session(c);
@@ -67,9 +65,13 @@ export function destinationPages(store: Store, destinations: Destinations, nudge
         try {
           const d = await run(c.req.param('id'));
           nudge();
-          return back(c, '/dashboard/destinations', `Destination ${displayId(d.id)} is ${d.status}.`);
+          return redirectWithFlash(
+            c,
+            '/dashboard/destinations',
+            `Destination ${displayId(d.id)} is ${d.status}.`,
+          );
         } catch (error) {
-          return back(c, '/dashboard/destinations', `Not done: ${failure(error)}`);
+          return redirectWithFlash(c, '/dashboard/destinations', `Not done: ${failureReason(error)}`);
         }
       });
     }
@@ -147,10 +149,10 @@ export function destinationPages(store: Store, destinations: Destinations, nudge
       const id = c.req.param('id');
       const since = Number((await c.req.parseBody()).since);
       const path = `/dashboard/destinations/${id}`;
-      if (!Number.isFinite(since)) return back(c, path, 'Not done: no time given');
+      if (!Number.isFinite(since)) return redirectWithFlash(c, path, 'Not done: no time given');
       const n = await store.events.redeliverFailed(id, since, Date.now());
       nudge();
-      return back(c, path, `${n} event(s) are being delivered again.`);
+      return redirectWithFlash(c, path, `${n} event(s) are being delivered again.`);
     });
 
     app.get('/dashboard/deliveries/:id', async (c) => {
@@ -193,7 +195,7 @@ ${redeliver}
       const id = c.req.param('id');
       const d = await store.events.redeliver(id, Date.now());
       nudge();
-      return back(
+      return redirectWithFlash(
         c,
         `/dashboard/deliveries/${id}`,
         d

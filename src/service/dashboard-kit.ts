@@ -1,5 +1,10 @@
-/** What the dashboard's page modules share: the page frame, the session, time formatting. */
+/**
+ * What the dashboard's page modules share: the page frame, the session, time formatting, and the forms
+ * and banners of its actions.
+ */
 import type { Context } from 'hono';
+import { escapeHtml } from '../http/html.js';
+import { AuthNotifyError } from '../protocol/errors.js';
 import type { Session } from './dashboard-session.js';
 
 /** What the dashboard's other page modules use: the page frame, the session and time formatting. */
@@ -23,3 +28,19 @@ export function fmt(ms: number | string | null | undefined): string {
   const iso = new Date(ms).toISOString();
   return `<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 19)}</time>`;
 }
+
+/** The hidden form field that carries the session's CSRF token on every dashboard POST. */
+export const csrfField = (csrf: string): string =>
+  `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
+
+/** The banner that reports the outcome of the action that redirected here (empty without one). */
+export const flashBanner = (message: string | undefined): string =>
+  message ? `<p class="flash" id="flash">${escapeHtml(message)}</p>` : '';
+
+/** After a dashboard action: back to `path` (303), which shows `message` in its banner. */
+export const redirectWithFlash = (c: Context, path: string, message: string): Response =>
+  c.redirect(`${path}?flash=${encodeURIComponent(message)}`, 303);
+
+/** Why an action failed, as the dashboard may show it: our own errors' messages, nothing else. */
+export const failureReason = (error: unknown): string =>
+  error instanceof AuthNotifyError ? error.message : 'unexpected error';

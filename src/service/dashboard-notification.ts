@@ -5,11 +5,10 @@
  */
 import type { Hono } from 'hono';
 import { escapeHtml } from '../http/html.js';
-import { AuthNotifyError } from '../protocol/errors.js';
 import { displayId } from '../protocol/ids.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { redactedBody } from './body-view.js';
-import { type DashboardKit, fmt } from './dashboard-kit.js';
+import { csrfField, type DashboardKit, failureReason, fmt, redirectWithFlash } from './dashboard-kit.js';
 
 export function notificationPages(receiver: Receiver) {
   const store = receiver.store;
@@ -75,7 +74,7 @@ ${violations ? `<h2>Why it is quarantined</h2><ul id="violations">${violations}<
         'Replay',
         `<h1>Replay notification <code>${escapeHtml(r.id)}</code>?</h1>
 <p>Your handlers for ${escapeHtml(r.type)} run again, with the same notification and outcome (${escapeHtml(r.outcome ?? '—')}); the authorization is not changed again. Handlers must be idempotent: they already ran for it.</p>
-<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/replay"><input type="hidden" name="csrf" value="${s.csrf}"><button id="confirm-replay">Run the handlers again</button> <a href="/dashboard/inbox/${escapeHtml(r.id)}">Cancel</a></form>`,
+<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/replay">${csrfField(s.csrf)}<button id="confirm-replay">Run the handlers again</button> <a href="/dashboard/inbox/${escapeHtml(r.id)}">Cancel</a></form>`,
       );
     });
 
@@ -85,12 +84,9 @@ ${violations ? `<h2>Why it is quarantined</h2><ul id="violations">${violations}<
         const row = await receiver.replay(c.req.param('id'));
         message = `Notification ${displayId(row.id)} is queued again; its handlers run again shortly.`;
       } catch (error) {
-        message =
-          error instanceof AuthNotifyError
-            ? `Not replayed: ${error.message}`
-            : 'Not replayed: unexpected error';
+        message = `Not replayed: ${failureReason(error)}`;
       }
-      return c.redirect(`/dashboard/inbox?flash=${encodeURIComponent(message)}`, 303);
+      return redirectWithFlash(c, '/dashboard/inbox', message);
     });
 
     app.post('/dashboard/inbox/:id/reprocess', async (c) => {
@@ -99,12 +95,9 @@ ${violations ? `<h2>Why it is quarantined</h2><ul id="violations">${violations}<
         const row = await receiver.reprocess(c.req.param('id'));
         message = `Notification ${displayId(row.id)} is queued again (${row.status}).`;
       } catch (error) {
-        message =
-          error instanceof AuthNotifyError
-            ? `Not reprocessed: ${error.message}`
-            : 'Not reprocessed: unexpected error';
+        message = `Not reprocessed: ${failureReason(error)}`;
       }
-      return c.redirect(`/dashboard/inbox?flash=${encodeURIComponent(message)}`, 303);
+      return redirectWithFlash(c, '/dashboard/inbox', message);
     });
   };
 }

@@ -13,7 +13,7 @@ import { INBOX_STATUSES } from '../store/types.js';
 import type { AdminGate } from './admin-auth.js';
 import type { ClientAddress } from './client-address.js';
 import { activityChart, rejectionsChart } from './dashboard-chart.js';
-import { type DashboardKit, fmt } from './dashboard-kit.js';
+import { csrfField, type DashboardKit, flashBanner, fmt } from './dashboard-kit.js';
 import { authorizationQuery, inboxSearch } from './dashboard-search.js';
 import { type Session, SessionCookies } from './dashboard-session.js';
 import type { SignInLinks } from './sign-in-links.js';
@@ -74,7 +74,7 @@ export function mountDashboard(
     const s = await sessionOf(c);
     const nav = s
       ? `<nav><a href="/dashboard">Authorizations</a><a href="/dashboard/inbox">Inbox</a><a href="/dashboard/destinations">Forwarding</a><a href="/dashboard/live">Live</a>
-<form method="post" action="/dashboard/logout" style="display:inline"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Sign out</button></form></nav>`
+<form method="post" action="/dashboard/logout" style="display:inline">${csrfField(s.csrf)}<button class="secondary">Sign out</button></form></nav>`
       : '';
     // Operational data: never kept by browsers or proxies.
     return c.html(page(title, `${nav}${body}`, BANNER), status as 200, {
@@ -277,7 +277,7 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
       .map((r) => {
         const action =
           r.status === 'QUARANTINED' || r.status === 'FAILED'
-            ? `<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/reprocess"><input type="hidden" name="csrf" value="${s.csrf}"><button class="secondary">Reprocess</button></form>`
+            ? `<form method="post" action="/dashboard/inbox/${escapeHtml(r.id)}/reprocess">${csrfField(s.csrf)}<button class="secondary">Reprocess</button></form>`
             : r.status === 'PROCESSED'
               ? `<a href="/dashboard/inbox/${escapeHtml(r.id)}/replay">Replay…</a>`
               : '';
@@ -295,7 +295,7 @@ Reason: <span id="reason">${escapeHtml(v.reason)}</span> · Created ${fmt(v.crea
     return render(
       c,
       'Inbox',
-      `<h1>Inbox</h1>${flash ? `<p class="flash" id="flash">${escapeHtml(flash)}</p>` : ''}<p>${links}</p>${search.form}
+      `<h1>Inbox</h1>${flashBanner(flash)}<p>${links}</p>${search.form}
 <table><tr><th>Id</th><th>Type</th><th>Status</th><th>Dup.</th><th>Outcome</th><th>Why</th><th>Received</th><th></th></tr>${rows || '<tr><td colspan="8">None.</td></tr>'}</table>${more}`,
     );
   });
