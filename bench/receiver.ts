@@ -28,7 +28,7 @@ const CLIENT_ID = 'SANDBOX_BENCH';
 const PATH = '/alipay/notify/authorization';
 const PRIVATE = join(ROOT, 'test/fixtures/keys/alipay-v1.private.pem');
 const PUBLIC = join(ROOT, 'test/fixtures/keys/alipay-v1.public.pem');
-const PG_URL = process.env.AUTHNOTIFY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = process.env.AUTHNOTIFY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const runFile = promisify(execFile);
 
 export interface WrkResult {
@@ -178,6 +178,27 @@ export function threadCpuUs(pid: number | undefined): Map<string, number> {
   return out;
 }
 
+/**
+ * CPU time of every PostgreSQL server process on this machine, µs (clock ticks, 10 ms each): the
+ * database's share of a notification, which a store a network hop away does not show in its own CPU.
+ */
+export function postgresCpuUs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!name.startsWith('postgres')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // the process ended
+    }
+  }
+  return ticks * 10_000;
+}
+
 const totalUs = (threads: Map<string, number>) => [...threads.values()].reduce((sum, us) => sum + us, 0);
 
 /** CPU time of a process across all its threads, µs; undefined where /proc is not there. */
@@ -213,6 +234,8 @@ interface Row {
   /** CPU time of the server process (all its threads) during the measured run, µs. */
   cpu: number | undefined;
   split: ReturnType<typeof cpuSplit>;
+  /** CPU time of the PostgreSQL server's processes during the measured run, µs. */
+  dbCpu: number;
   /** The measured run's notifications sent again (every one already stored), for half as long. */
   storm: WrkResult | undefined;
 }
@@ -271,10 +294,12 @@ export async function benchReceiver(
     // Warm-up (JIT, caches, pools) on the file's last notifications; the measured run starts at the first.
     const warm = await wrk(url, file, { seconds: warmup, offset: count - WARMUP_TAIL });
     const threadsBefore = threadCpuUs(child.pid);
+    const dbBefore = postgresCpuUs();
     const begin = Date.now();
     const result = await wrk(url, file, { seconds });
     const end = Date.now();
     const threadsAfter = threadCpuUs(child.pid);
+    const dbCpu = postgresCpuUs() - dbBefore;
     const split = cpuSplit(child.pid, threadsBefore, threadsAfter);
     // A duplicate storm, as Alipay's retries are: the measured run's notifications again, a third as long so
     // that every one is already stored (duplicates are answered faster, so more of them are sent).
@@ -296,6 +321,7 @@ export async function benchReceiver(
       processed: counts?.processed,
       cpu,
       split,
+      dbCpu,
       storm: dup,
     });
     if (result.requests > count)
@@ -419,5 +445,12 @@ export async function benchReceiver(
     if (n === 0 || r.cpu === undefined) continue;
     const f = (us: number) => (us / n).toFixed(0).padStart(5);
     console.log(`${r.name.padEnd(48)} ${f(r.split.main)} ${f(r.split.busiest)} ${f(r.split.rest)}`);
+  }
+  for (const r of rows.filter((row) => row.name.includes('PostgreSQL'))) {
+    const n = r.result.requests - r.result.non2xx;
+    if (n > 0)
+      console.log(
+        `PostgreSQL's own server processes for ${r.name}: ${(r.dbCpu / n).toFixed(0)} µs per notification (not in CPU µs above)`,
+      );
   }
 }

@@ -14,7 +14,10 @@ export function warnUnknownAuthState(logger: Logger, inboxId: string, type: stri
   logger.warn({ inboxId, type }, 'authState matches no consult: flagged, authCode not redeemed');
 }
 
-/** Applies up to `limit` due rows in the store; answers how many. */
+/**
+ * Applies up to `limit` due rows in the store; answers how many, and the types it left to the store
+ * (none when the store could not apply them: then they are claimed the usual way).
+ */
 export async function applyDue(
   deps: {
     store: Store;
@@ -25,9 +28,9 @@ export async function applyDue(
   },
   limit: number,
   nothingAfterLifecycle: (type: string) => boolean,
-): Promise<number> {
+): Promise<{ applied: number; leftToStore: readonly string[] }> {
   const types = NOTIFY_TYPES.filter(nothingAfterLifecycle);
-  if (types.length === 0) return 0;
+  if (types.length === 0) return { applied: 0, leftToStore: [] };
   let applied: Awaited<ReturnType<Store['applyDue']>>;
   try {
     applied = await deps.store.applyDue({
@@ -42,12 +45,12 @@ export async function applyDue(
       { err: (error as Error).message },
       'could not apply due notifications in the store; claiming them',
     );
-    return 0;
+    return { applied: 0, leftToStore: [] };
   }
   for (const a of applied) {
     if (a.outcome === 'UNKNOWN_AUTH_STATE' && !a.alreadyApplied)
       warnUnknownAuthState(deps.logger, a.id, a.type);
     deps.observer.processed?.('processed', a.type);
   }
-  return applied.length;
+  return { applied: applied.length, leftToStore: types };
 }

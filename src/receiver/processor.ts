@@ -11,6 +11,7 @@ import type { Logger } from '../protocol/logger.js';
 import { type Notification, parseNotification } from '../protocol/notification.js';
 import type { ApplyEventResult, ClaimedInboxRow, InboxFinish, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/types.js';
+import { ClaimPolicy, keepLeases } from './claims.js';
 import type { HandlerRegistry, NotificationEvent } from './handlers.js';
 import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
@@ -52,8 +53,6 @@ export interface ProcessorDeps {
   applyToken: ApplyTokenPort | undefined;
 }
 
-// Still reachable where it was published before (authnotify/receiver); issue 12 decides what stays public.
-
 export const defaultBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 600_000);
 
 interface Work {
@@ -91,8 +90,7 @@ export class InboxProcessor {
    * (back to PENDING, due now) as soon as the store answers again, instead of waiting out their leases.
    */
   readonly #unfinished = new Set<string>();
-  /** Whether the last claim found nothing (see runOnce). */
-  #lastClaimEmpty = true;
+  readonly #claims: ClaimPolicy;
 
   constructor(deps: ProcessorDeps, options: ProcessorOptions = {}) {
     this.#deps = deps;
@@ -104,6 +102,7 @@ export class InboxProcessor {
     this.#nudgeDelayMs = options.nudgeDelayMs ?? 20;
     this.#backoff = options.backoffMs ?? defaultBackoff;
     this.owner = options.owner ?? `worker-${deps.newId()}`;
+    this.#claims = new ClaimPolicy(this.#pollIntervalMs);
   }
 
   /** Starts polling; `nudge()` makes it look soon. */
@@ -120,8 +119,14 @@ export class InboxProcessor {
     await this.#active?.catch(() => undefined);
   }
 
-  /** New work was stored: look for it shortly, without waiting for the poll interval. */
-  nudge(): void {
+  /**
+   * New work was stored: look for it shortly, without waiting for the poll interval. `stored` says what
+   * was stored, so that a row the store applies itself does not cost a claim; without it (a requeue, a
+   * replay) the next pass claims.
+   */
+  nudge(stored?: { type: string | null; facts: boolean }): void {
+    const storeApplies = stored?.facts === true && stored.type !== null;
+    if (!storeApplies || !this.#nothingAfterLifecycle(stored.type as string)) this.#claims.want();
     if (!this.#running || this.#nudged) return;
     this.#nudged = true;
     // The short delay lets a burst of notifications become one batch.
@@ -173,51 +178,43 @@ export class InboxProcessor {
    * Claims and processes one batch of due rows: the lifecycle of the whole batch in one transaction, the
    * handlers row by row, the outcomes in one transaction. Returns how many rows were claimed.
    */
-  async runOnce(): Promise<number> {
+  runOnce(): Promise<number> {
+    return this.#pass(true);
+  }
+
+  /** One pass; the claim is skipped unless `forceClaim` or the ClaimPolicy says a claim may find rows. */
+  async #pass(forceClaim: boolean): Promise<number> {
     const { store, clock } = this.#deps;
     await this.#releaseUnfinished();
-    const applied = await applyDue(this.#deps, this.#batchSize, (type) => this.#nothingAfterLifecycle(type));
-    // A full batch applied in the store while the last claim found nothing: more of the same is waiting
-    // and the next pass comes at once, so the claim skips this pass rather than cost a round trip. When
-    // the last claim found rows (handlers' rows are waiting too), every pass claims: neither starves.
-    if (applied >= this.#batchSize && this.#lastClaimEmpty) return applied;
+    const { applied, leftToStore } = await applyDue(this.#deps, this.#batchSize, (type) =>
+      this.#nothingAfterLifecycle(type),
+    );
+    if (!forceClaim && !this.#claims.shouldClaim(leftToStore.length > 0)) return applied;
+    // The claim leaves alone the rows the store applies itself: leasing them would send their bodies
+    // through the long way (open, parse, apply, finish) for nothing. If the store could not apply them,
+    // leftToStore is empty and they are claimed.
+    this.#claims.claiming();
     const rows = await store.claimInbox({
       now: clock.now(),
       limit: this.#batchSize,
       leaseMs: this.#leaseMs,
       owner: this.owner,
+      leaveDue: leftToStore,
     });
-    this.#lastClaimEmpty = rows.length === 0;
+    this.#claims.claimed(rows.length);
     if (rows.length === 0) return applied;
-    const renewal = this.#keepLeases(rows.map((r) => r.id));
+    const renewal = keepLeases(
+      this.#deps,
+      rows.map((r) => r.id),
+      this.owner,
+      this.#leaseMs,
+    );
     try {
       await this.#process(rows);
     } finally {
       clearInterval(renewal);
     }
     return Math.max(applied, rows.length);
-  }
-
-  /**
-   * Renews the pass's leases every third of the lease while it runs, so that slow handlers do not let
-   * another worker claim the same rows (which would run them again). A row the store skips (finished, or
-   * locked by this pass's own transaction at that moment) is simply not renewed this time; a lease truly
-   * lost is reported when the pass finishes.
-   */
-  #keepLeases(ids: string[]): ReturnType<typeof setInterval> {
-    const { store, clock, logger } = this.#deps;
-    const timer = setInterval(
-      () => {
-        store
-          .renewInboxLeases(ids, this.owner, clock.now() + this.#leaseMs)
-          .catch((error: unknown) =>
-            logger.warn({ err: (error as Error).message }, 'could not renew inbox leases'),
-          );
-      },
-      Math.max(1, Math.floor(this.#leaseMs / 3)),
-    );
-    timer.unref?.();
-    return timer;
   }
 
   async #process(rows: ClaimedInboxRow[]): Promise<void> {
@@ -312,9 +309,11 @@ export class InboxProcessor {
 
   /** `concurrency` passes at once; returns the rows claimed by the fullest (a full one means more wait). */
   async #passes(): Promise<number> {
-    if (this.#concurrency === 1) return this.runOnce();
+    if (this.#concurrency === 1) return this.#pass(false);
     // allSettled: stop() waits on this, so it must not settle while a pass is still running.
-    const results = await Promise.allSettled(Array.from({ length: this.#concurrency }, () => this.runOnce()));
+    const results = await Promise.allSettled(
+      Array.from({ length: this.#concurrency }, () => this.#pass(false)),
+    );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     return Math.max(...results.map((r) => (r.status === 'fulfilled' ? r.value : 0)));

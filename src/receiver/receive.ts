@@ -78,8 +78,8 @@ export interface ReceiveDeps {
   logger: Logger;
   observer: ReceiverObserver;
   onRejected?: ((rejection: Rejection) => void) | undefined;
-  /** Wakes the processor after a new row is stored. */
-  nudge: () => void;
+  /** Wakes the processor after a new row is stored, saying what it is (see InboxProcessor.nudge). */
+  nudge: (stored: { type: string | null; facts: boolean }) => void;
 }
 
 /** The pipeline as a function of a raw request. */
@@ -213,7 +213,7 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
       } else {
         logger.info({ requestId, inboxId: stored.id, type: row.type }, 'notification stored');
         done('stored', null, row.type);
-        deps.nudge();
+        deps.nudge({ type: row.type, facts: row.facts !== null && row.facts !== undefined });
       }
       return await ack();
     } catch (error) {

@@ -158,7 +158,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     logger,
     observer,
     onRejected: options.onRejected,
-    nudge: () => processor.nudge(),
+    nudge: (stored) => processor.nudge(stored),
   });
 
   async function handle(request: Request): Promise<Response> {

@@ -31,6 +31,9 @@ import type { ApplyEventResult, LifecycleApplication } from './types.js';
 
 export type BatchDialect = 'sqlite' | 'postgres';
 
+/** The inbox columns a batch decides on. */
+export const INBOX_STATE_COLUMNS = 'id, applied, outcome, authorization_id, lease_owner, status';
+
 type Key = 'authState' | 'authCode' | 'tokenHash';
 const KEY_COLUMN: Record<Key, string> = {
   authState: 'auth_state',
@@ -112,14 +115,17 @@ export function* applyBatchSteps(
   events: readonly LifecycleApplication[],
   dialect: BatchDialect,
   mode: 'leased' | 'due' = 'leased',
+  /** The inbox rows (INBOX_STATE_COLUMNS), when the caller has read and locked them already. */
+  inboxRows?: readonly Row[],
 ): Steps<ApplyEventResult[]> {
   const lock = dialect === 'postgres' ? ' FOR UPDATE' : '';
   const inboxIds = distinct(events.map((e) => e.input.inbox?.id));
   const inbox = new Map<string, Row>();
-  if (inboxIds.length > 0) {
+  if (inboxRows) for (const row of inboxRows) inbox.set(String(row.id), row);
+  else if (inboxIds.length > 0) {
     const [where, list] = member(dialect, 'id', inboxIds);
     // In id order: duplicate counting locks inbox rows in the same order, so the two cannot deadlock.
-    const sql = `SELECT id, applied, outcome, authorization_id, lease_owner, status FROM inbox WHERE ${where} ORDER BY id${lock}`;
+    const sql = `SELECT ${INBOX_STATE_COLUMNS} FROM inbox WHERE ${where} ORDER BY id${lock}`;
     for (const row of yield* all(sql, list)) inbox.set(String(row.id), row);
   }
   const lookups = events.map((e) => e.input.lookup);
@@ -284,12 +290,23 @@ function* writeBatch(
     const changed = yield* run(sql, ...values, steps, id, overlay.readVersion.get(id));
     if (changed !== 1) throw new AuthNotifyError('CONFLICT', `authorization ${id} changed concurrently`);
   }
-  for (const chunk of chunks(tombstones)) {
+  if (dialect === 'postgres' && tombstones.length > 0) {
+    // Columns as arrays: one statement text whatever the count, prepared once per connection.
     yield* run(
-      `INSERT INTO tombstones (token_hash, reason, inbox_id, created_at) VALUES ${rowsOf(chunk.length, 4)} ON CONFLICT (token_hash) DO NOTHING`,
-      ...chunk.flatMap((t) => [t.tokenHash, t.reason, t.inboxId, t.createdAt]),
+      `INSERT INTO tombstones (token_hash, reason, inbox_id, created_at)
+        SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) ON CONFLICT (token_hash) DO NOTHING`,
+      tombstones.map((t) => t.tokenHash),
+      tombstones.map((t) => t.reason),
+      tombstones.map((t) => t.inboxId),
+      tombstones.map((t) => t.createdAt),
     );
-  }
+  } else
+    for (const chunk of chunks(tombstones)) {
+      yield* run(
+        `INSERT INTO tombstones (token_hash, reason, inbox_id, created_at) VALUES ${rowsOf(chunk.length, 4)} ON CONFLICT (token_hash) DO NOTHING`,
+        ...chunk.flatMap((t) => [t.tokenHash, t.reason, t.inboxId, t.createdAt]),
+      );
+    }
   for (const chunk of chunks(timeline)) {
     yield* run(
       `INSERT INTO authorization_events (id, authorization_id, kind, from_status, to_status, inbox_id, detail, at) VALUES ${rowsOf(chunk.length, 8)}`,
@@ -299,16 +316,17 @@ function* writeBatch(
   for (const chunk of chunks(events)) yield* run(EVENT_SQL.insertEvents(chunk.length), ...chunk.flat());
   const finished = marks.filter((m) => m.apply && m.finish);
   if (dialect === 'postgres' && finished.length > 1) {
-    for (const chunk of chunks(finished)) {
-      yield* run(
-        `UPDATE inbox SET applied = 1, outcome = v.outcome, authorization_id = v.authorization_id, status = 'PROCESSED',
-          attempts = inbox.attempts + ${bump}, lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL, last_error = NULL, processed_at = v.now, updated_at = v.now
-        FROM (VALUES ${Array.from({ length: chunk.length }, () => '(?::text, ?::text, ?::text, ?::bigint)').join(', ')})
-          AS v(id, outcome, authorization_id, now)
+    yield* run(
+      `UPDATE inbox SET applied = 1, outcome = v.outcome, authorization_id = v.authorization_id, status = 'PROCESSED',
+          attempts = inbox.attempts + ?, lease_owner = NULL, leased_until = NULL, next_attempt_at = NULL, last_error = NULL, processed_at = v.now, updated_at = v.now
+        FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) AS v(id, outcome, authorization_id, now)
         WHERE inbox.id = v.id`,
-        ...chunk.flatMap((m) => [m.id, m.outcome, m.authorizationId, m.now]),
-      );
-    }
+      bump,
+      finished.map((m) => m.id),
+      finished.map((m) => m.outcome),
+      finished.map((m) => m.authorizationId),
+      finished.map((m) => m.now),
+    );
   } else {
     for (const m of finished)
       yield* run(SQL.applyAndFinishInbox, m.outcome, m.authorizationId, bump, m.now, m.now, m.id);

@@ -7,7 +7,7 @@
 import { eventOfFacts, lookupOf } from '../authorization/facts.js';
 import { subjectOfEventKey } from '../protocol/event-key.js';
 import { uuidv7 } from '../protocol/ids.js';
-import { applyBatchSteps } from './apply-batch.js';
+import { applyBatchSteps, INBOX_STATE_COLUMNS } from './apply-batch.js';
 import { all, type Steps } from './apply-event.js';
 import { inList } from './event-sql.js';
 import type { AppliedDue, DueRequest, LifecycleApplication } from './types.js';
@@ -18,7 +18,7 @@ export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueReque
   const [byType, types] = inList(dialect, 'type', request.types);
   const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const rows = yield* all(
-    `SELECT id, type, event_key, facts FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
+    `SELECT ${INBOX_STATE_COLUMNS}, type, event_key, facts FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
       AND ${byType} ORDER BY next_attempt_at LIMIT ?${lock}`,
     now,
     types,
@@ -35,7 +35,8 @@ export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueReque
       finish: { owner: '' },
     };
   });
-  const results = yield* applyBatchSteps(applications, dialect, 'due');
+  // The rows are read and locked: the batch decides on them as they are.
+  const results = yield* applyBatchSteps(applications, dialect, 'due', rows);
   return results.map((result, i) => ({
     id: String(rows[i]?.id),
     type: (rows[i]?.type as string | null) ?? null,

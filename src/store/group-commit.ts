@@ -18,6 +18,12 @@ export interface GroupCommitOptions<I, O> {
    * flight, so the first to arrive is the first committed.
    */
   keyOf?: (item: I) => string;
+  /**
+   * Batches committing at once (asynchronous commits). While that many are in flight, new items wait
+   * and join the next batch: fewer, larger statements cost the database less per item than many small
+   * ones racing for connections. Default: no limit.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending<I, O> {
@@ -31,6 +37,7 @@ export class GroupCommit<I, O> {
   readonly #maxBatch: number;
   readonly #onBatch: ((size: number) => void) | undefined;
   readonly #keyOf: ((item: I) => string) | undefined;
+  readonly #maxInFlight: number;
   readonly #inFlight = new Set<Promise<void>>();
   /** Keys of the batches in flight (with keyOf). */
   readonly #busyKeys = new Set<string>();
@@ -42,6 +49,7 @@ export class GroupCommit<I, O> {
     this.#maxBatch = options.maxBatch ?? 512;
     this.#onBatch = options.onBatch;
     this.#keyOf = options.keyOf;
+    this.#maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   }
 
   submit(item: I): Promise<O> {
@@ -57,7 +65,7 @@ export class GroupCommit<I, O> {
   /** Starts committing everything queued now (synchronous commits are done when it returns). */
   flush(): void {
     this.#scheduled = false;
-    while (this.#queue.length > 0) {
+    while (this.#queue.length > 0 && this.#inFlight.size < this.#maxInFlight) {
       const batch = this.#take();
       if (batch.length === 0) return; // what is left waits for a batch in flight with its key
       let results: O[] | Promise<O[]>;
@@ -84,7 +92,8 @@ export class GroupCommit<I, O> {
         .finally(() => {
           this.#inFlight.delete(done);
           for (const key of keys) this.#busyKeys.delete(key);
-          if (keys.length > 0 && this.#queue.length > 0) this.flush();
+          // What waited for this batch (its keys, or a free slot) goes now.
+          if (this.#queue.length > 0) this.flush();
         });
       this.#inFlight.add(done);
     }

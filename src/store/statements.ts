@@ -6,7 +6,14 @@
  */
 import { uuidv7 } from '../protocol/ids.js';
 import { AUTHORIZATION_COLUMNS } from './rows.js';
-import type { AttemptRecord, InboxFinish, NewInboxRow, NewOutboxRow, OutboxNext } from './types.js';
+import type {
+  AttemptRecord,
+  InboxClaim,
+  InboxFinish,
+  NewInboxRow,
+  NewOutboxRow,
+  OutboxNext,
+} from './types.js';
 
 /** The columns a claim returns (ClaimedInboxRow). */
 const CLAIMED_COLUMNS =
@@ -15,6 +22,25 @@ const CLAIMED_COLUMNS =
 const INSERT_INBOX = `INSERT INTO inbox (id, event_key, type, status, raw_body, headers, path, matched_path,
     key_version, violations, request_id, received_at, next_attempt_at, updated_at, facts)`;
 const INBOX_ROW = `(${Array.from({ length: 15 }, () => '?').join(', ')})`;
+
+/** The PostgreSQL types of inboxParams, in order (the casts of SQL.insertInboxColumns's arrays). */
+export const INBOX_COLUMN_TYPES = [
+  'text', // id
+  'text', // event_key
+  'text', // type
+  'text', // status
+  'bytea', // raw_body
+  'text', // headers
+  'text', // path
+  'text', // matched_path
+  'text', // key_version
+  'text', // violations
+  'text', // request_id
+  'bigint', // received_at
+  'bigint', // next_attempt_at
+  'bigint', // updated_at
+  'text', // facts
+] as const;
 
 const SQL_FINISH_MANY = (rows: number): string =>
   `UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL, next_attempt_at = v.next_attempt_at,
@@ -35,30 +61,35 @@ export const SQL = {
     ON CONFLICT (event_key) DO UPDATE SET duplicates = inbox.duplicates + 1, last_duplicate_at = excluded.received_at
     RETURNING id, duplicates`,
   /**
-   * Stores `rows` notifications in one statement (PostgreSQL's group commit; parameters: inboxParams per
-   * row) and answers the ones it inserted, with their event keys, since PostgreSQL does not promise
-   * RETURNING rows in VALUES order. Known event keys are left out and then counted in one statement with
-   * countDuplicates, which locks them in id order (an upsert would lock them in its own order and could
-   * deadlock with a processor transaction).
+   * Stores a batch of notifications in one statement (PostgreSQL's group commit; parameters: inboxParams
+   * by column, each column one array, so that the text is the same whatever the batch size and is
+   * prepared once per connection) and answers the ones it inserted, with their event keys, since
+   * PostgreSQL does not promise RETURNING rows in input order. Known event keys are left out and then
+   * counted in one statement with countDuplicates, which locks them in id order (an upsert would lock
+   * them in its own order and could deadlock with a processor transaction).
    */
-  insertInboxRows: (rows: number): string =>
-    `${INSERT_INBOX} VALUES ${Array.from({ length: rows }, () => INBOX_ROW).join(', ')}
+  insertInboxColumns: `${INSERT_INBOX} SELECT * FROM unnest(${INBOX_COLUMN_TYPES.map((t) => `?::${t}[]`).join(', ')})
     ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key`,
   /**
-   * Counts one more copy of each of `rows` stored notifications (PostgreSQL; parameters: event key,
-   * received at, per row), locking them in id order; answers id, event key and the new count.
+   * Counts one more copy of each of these stored notifications (PostgreSQL; parameters: the event keys,
+   * the times received, as two arrays), locking them in id order; answers id, event key and the new count.
    */
-  countDuplicates: (rows: number): string =>
-    `WITH v(event_key, at) AS (VALUES ${Array.from({ length: rows }, () => '(?::text, ?::bigint)').join(', ')}),
+  countDuplicates: `WITH v(event_key, at) AS (SELECT * FROM unnest(?::text[], ?::bigint[])),
       locked AS (SELECT inbox.id FROM inbox JOIN v ON inbox.event_key = v.event_key ORDER BY inbox.id FOR UPDATE OF inbox)
     UPDATE inbox SET duplicates = inbox.duplicates + 1, last_duplicate_at = v.at
     FROM v WHERE inbox.event_key = v.event_key AND inbox.id IN (SELECT id FROM locked)
     RETURNING inbox.id, inbox.event_key, inbox.duplicates`,
-  /** Due rows and rows whose lease expired, each found through its partial index; up to `limit` of each. */
+  /**
+   * Due rows and rows whose lease expired, each found through its partial index; up to `limit` of each.
+   * Parameters: claimParams; the types left to applyDue are one parameter (an array on PostgreSQL, JSON
+   * on SQLite).
+   */
   claimInbox: (skipLocked: boolean) => {
     const lock = skipLocked ? ' FOR UPDATE SKIP LOCKED' : '';
+    const left = skipLocked ? 'type = ANY(?::text[])' : 'type IN (SELECT value FROM json_each(?))';
     return `UPDATE inbox SET status = 'PROCESSING', lease_owner = ?, leased_until = ?, attempts = attempts + 1, updated_at = ?
-    WHERE id IN (SELECT id FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?${lock})
+    WHERE id IN (SELECT id FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ?
+        AND NOT (facts IS NOT NULL AND type IS NOT NULL AND ${left}) ORDER BY next_attempt_at LIMIT ?${lock})
        OR id IN (SELECT id FROM inbox WHERE status = 'PROCESSING' AND leased_until < ? ORDER BY leased_until LIMIT ?${lock})
     RETURNING ${CLAIMED_COLUMNS}`;
   },
@@ -277,12 +308,22 @@ export function requeueQuery(
 }
 
 /** Parameters of SQL.claimInbox. */
-export function claimParams(claim: {
-  now: number;
-  limit: number;
-  leaseMs: number;
-  owner: string;
-}): unknown[] {
+export function claimParams(claim: InboxClaim, dialect: 'sqlite' | 'postgres'): unknown[] {
+  const left = [...(claim.leaveDue ?? [])];
+  return [
+    claim.owner,
+    claim.now + claim.leaseMs,
+    claim.now,
+    claim.now,
+    dialect === 'postgres' ? left : JSON.stringify(left),
+    claim.limit,
+    claim.now,
+    claim.limit,
+  ];
+}
+
+/** Parameters of SQL.claimOutbox. */
+export function claimOutboxParams(claim: InboxClaim): unknown[] {
   return [claim.owner, claim.now + claim.leaseMs, claim.now, claim.now, claim.limit, claim.now, claim.limit];
 }
 

@@ -135,6 +135,12 @@ export interface InboxClaim {
   limit: number;
   leaseMs: number;
   owner: string;
+  /**
+   * Types whose PENDING rows with stored lifecycle facts are left to `applyDue` (the processor's short
+   * way), so that a claim does not lease rows the store applies itself. Expired leases are claimed
+   * whatever their type. Empty or absent: every due row may be claimed.
+   */
+  leaveDue?: readonly string[];
 }
 
 export type InboxFinish =

@@ -130,7 +130,12 @@ export class MemoryStore implements Store {
 
   async claimInbox(claim: InboxClaim): Promise<InboxRecord[]> {
     this.#open();
-    return due(this.#inbox.values(), 'PROCESSING', claim).map((row) => {
+    const left = new Set(claim.leaveDue ?? []);
+    const claimable = [...this.#inbox.values()].filter(
+      (row) =>
+        row.status !== 'PENDING' || row.type === null || !left.has(row.type) || !this.#facts.has(row.id),
+    );
+    return due(claimable, 'PROCESSING', claim).map((row) => {
       Object.assign(row, {
         status: 'PROCESSING',
         leaseOwner: claim.owner,

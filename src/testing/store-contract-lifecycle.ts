@@ -342,4 +342,33 @@ export function lifecycleContract(current: () => Store): void {
     expect(await store.applyDue({ ...request, now: T + 60_000 })).toMatchObject([{ id: later.id }]);
     expect((await store.getInbox(withoutFacts.id))?.status).toBe('PROCESSING');
   });
+
+  it('claims around the rows left to applyDue: facts of a left type stay PENDING, the rest are leased', async () => {
+    const T = 96_000_000;
+    await drainAll(store, T - 1);
+    const hash = uid('hash');
+    const left = inboxRow({
+      receivedAt: T,
+      eventKey: `TOKEN_CANCELED:${hash}`,
+      facts: factsOf({ kind: 'TOKEN_CANCELED', tokenHash: hash }),
+    });
+    const withoutFacts = inboxRow({ receivedAt: T + 1 });
+    const otherType = inboxRow({
+      receivedAt: T + 2,
+      type: 'AUTHCODE_CREATED',
+      eventKey: `AUTHCODE_CREATED:${uid('code')}`,
+      facts: factsOf({ kind: 'AUTHCODE_CREATED', authCode: 'c', authState: 's', source: 'notification' }),
+    });
+    for (const r of [left, withoutFacts, otherType]) await store.insertInbox(r);
+    const claim = { now: T + 10, limit: 10, leaseMs: 60_000, owner: 'w' };
+    const leased = await store.claimInbox({ ...claim, leaveDue: ['TOKEN_CANCELED', 'TOKEN_CREATED'] });
+    expect(leased.map((r) => r.id)).toEqual([withoutFacts.id, otherType.id]);
+    expect((await store.getInbox(left.id))?.status).toBe('PENDING');
+    // without the list (the store could not apply them), they are claimed like any other row
+    const rest = await store.claimInbox(claim);
+    expect(rest.map((r) => r.id)).toEqual([left.id]);
+    // an expired lease is claimed whatever its type
+    const again = await store.claimInbox({ ...claim, now: T + 70_000, leaveDue: ['TOKEN_CANCELED'] });
+    expect(again.map((r) => r.id).sort()).toEqual([left.id, withoutFacts.id, otherType.id].sort());
+  });
 }

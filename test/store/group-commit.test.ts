@@ -102,3 +102,47 @@ describe('group commit drain', () => {
     expect(answered).toBe(2);
   });
 });
+
+describe('group commit with maxInFlight', () => {
+  it('holds what arrives while the limit is in flight, then commits it as one batch', async () => {
+    const batches: number[][] = [];
+    const open: (() => void)[] = [];
+    const group = new GroupCommit<number, number>({
+      maxInFlight: 1,
+      commit: (items) => {
+        batches.push([...items]);
+        return new Promise<number[]>((resolve) => open.push(() => resolve(items)));
+      },
+    });
+    const first = group.submit(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    const later = [2, 3, 4].map((n) => group.submit(n));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]); // still one in flight: the others wait
+    open.shift()?.();
+    expect(await first).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    open.shift()?.();
+    expect(await Promise.all(later)).toEqual([2, 3, 4]);
+  });
+
+  it('drains every held batch on shutdown', async () => {
+    const committed: number[] = [];
+    const group = new GroupCommit<number, number>({
+      maxInFlight: 1,
+      maxBatch: 2,
+      commit: async (items) => {
+        await new Promise((r) => setImmediate(r));
+        committed.push(...items);
+        return items;
+      },
+    });
+    const answers = [1, 2, 3, 4, 5].map((n) => group.submit(n));
+    await group.drain();
+    expect(committed).toEqual([1, 2, 3, 4, 5]);
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4, 5]);
+  });
+});

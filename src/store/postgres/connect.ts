@@ -28,7 +28,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    options: `-c search_path=${schema}`,
+    // Statements are prepared (prepared.ts) but planned on every call with their parameters: a generic
+    // plan chosen while a table is small (a sequential scan of an empty tombstones table) would stay
+    // on as the table grows.
+    options: `-c search_path=${schema} -c plan_cache_mode=force_custom_plan`,
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

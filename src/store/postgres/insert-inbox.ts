@@ -1,40 +1,46 @@
 /**
- * PostgreSQL's group commit of notifications: one multi-row insert (with the `notification.quarantined`
- * events of quarantined rows in the same statement), then one statement counting the copies of
- * notifications already stored.
+ * PostgreSQL's group commit of notifications: one insert of the whole batch (with the
+ * `notification.quarantined` events of quarantined rows in the same statement), then one statement
+ * counting the copies of notifications already stored.
  */
 import type pg from 'pg';
 import { EVENT_SQL } from '../event-sql.js';
 import { type EventRow, quarantineEventRow } from '../event-writes.js';
 import { type Row, storeError } from '../rows.js';
-import { inboxHeadersParams, inboxParams, numbered, SQL } from '../statements.js';
+import { INBOX_COLUMN_TYPES, inboxHeadersParams, inboxParams, SQL } from '../statements.js';
 import type { InboxInsertResult, NewInboxRow } from '../types.js';
+import type { PreparedStatements } from './prepared.js';
 
 /**
- * The insert, as one statement: quarantined rows' events ride along in a data-modifying CTE that writes
- * an event only for a row the insert actually made (not for a copy of a stored one).
+ * The batch as one statement whose text does not change with its size, so that PostgreSQL prepares it
+ * once per connection: each column is one array parameter. The headers, and the `notification.quarantined`
+ * events of quarantined rows, are written only for rows the insert made (not for a copy of a stored one).
  */
-function insertStatement(rows: readonly NewInboxRow[]): { sql: string; params: unknown[] } {
-  const events = rows.map(quarantineEventRow).filter((e): e is EventRow => e !== undefined);
-  const headerValues = rows.map(() => '(?::text, ?::text)').join(', ');
-  const eventValues = events.map(() => '(?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)').join(', ');
-  // The headers (and quarantined rows' events) are written only for rows the insert made.
-  const sql = `WITH ins AS (${SQL.insertInboxRows(rows.length)}),
+const INSERT_BATCH = `WITH ins AS (${SQL.insertInboxColumns}),
     hdr AS (INSERT INTO inbox_headers (id, raw_headers) SELECT h.id, h.raw_headers
-      FROM (VALUES ${headerValues}) AS h(id, raw_headers) WHERE h.id IN (SELECT id FROM ins))${
-        events.length === 0
-          ? ''
-          : `,
+      FROM unnest(?::text[], ?::text[]) AS h(id, raw_headers) WHERE h.id IN (SELECT id FROM ins)),
     ev AS (${EVENT_SQL.insertEventsFrom}
       SELECT v.id, v.type, v.authorization_id, v.inbox_id, v.payload, v.created_at
-      FROM (VALUES ${eventValues}) AS v(id, type, authorization_id, inbox_id, payload, created_at)
-      WHERE v.inbox_id IN (SELECT id FROM ins))`
-      }
+      FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
+        AS v(id, type, authorization_id, inbox_id, payload, created_at)
+      WHERE v.inbox_id IN (SELECT id FROM ins))
     SELECT id, event_key FROM ins`;
-  return {
-    sql,
-    params: [...rows.flatMap(inboxParams), ...rows.flatMap(inboxHeadersParams), ...events.flat()],
-  };
+
+/** `rows` (arrays of equal length) as columns. */
+function byColumn(width: number, rows: Iterable<readonly unknown[]>): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let i = 0; i < width; i++) columns[i]?.push(row[i]);
+  return columns;
+}
+
+/** Parameters of INSERT_BATCH. */
+function insertParams(rows: readonly NewInboxRow[]): unknown[] {
+  const events = rows.map(quarantineEventRow).filter((e): e is EventRow => e !== undefined);
+  return [
+    ...byColumn(INBOX_COLUMN_TYPES.length, rows.map(inboxParams)),
+    ...byColumn(2, rows.map(inboxHeadersParams)),
+    ...byColumn(6, events),
+  ];
 }
 
 /**
@@ -45,18 +51,19 @@ function insertStatement(rows: readonly NewInboxRow[]): { sql: string; params: u
 export async function insertInboxRows(
   pool: pg.Pool,
   rows: readonly NewInboxRow[],
+  prepared: PreparedStatements,
 ): Promise<InboxInsertResult[]> {
   const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
-  const { sql, params } = insertStatement(sorted);
+  const params = insertParams(sorted);
   let inserted: Map<string, string>;
   try {
-    const result = await pool.query<Row>(numbered(sql), params);
+    const result = await pool.query<Row>(prepared.config(INSERT_BATCH, params));
     inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
   } catch (error) {
     throw storeError(error, 'store the notification');
   }
   const known = rows.filter((row) => !inserted.has(row.eventKey));
-  const counted = known.length === 0 ? new Map<string, Row>() : await countDuplicates(pool, known);
+  const counted = known.length === 0 ? new Map<string, Row>() : await countDuplicates(pool, known, prepared);
   return rows.map((row): InboxInsertResult => {
     const id = inserted.get(row.eventKey);
     if (id !== undefined) return { outcome: 'inserted', id, duplicates: 0 };
@@ -71,11 +78,15 @@ export async function insertInboxRows(
  * key twice). The rows are locked in id order, as the processor's batch locks them, so the two do not
  * deadlock; a deadlock with another writer aborts the statement without effect, and it is run again.
  */
-async function countDuplicates(pool: pg.Pool, rows: readonly NewInboxRow[]): Promise<Map<string, Row>> {
-  const params = rows.flatMap((row) => [row.eventKey, row.receivedAt]);
+async function countDuplicates(
+  pool: pg.Pool,
+  rows: readonly NewInboxRow[],
+  prepared: PreparedStatements,
+): Promise<Map<string, Row>> {
+  const params = [rows.map((row) => row.eventKey), rows.map((row) => row.receivedAt)];
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await pool.query<Row>(numbered(SQL.countDuplicates(rows.length)), params);
+      const result = await pool.query<Row>(prepared.config(SQL.countDuplicates, params));
       return new Map(result.rows.map((r) => [r.event_key as string, r]));
     } catch (error) {
       if ((error as { code?: string }).code === '40P01' && attempt < 3) continue;

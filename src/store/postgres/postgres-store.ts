@@ -29,7 +29,15 @@ import { GroupCommit } from '../group-commit.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { SqlEventStore } from '../sql-event-store.js';
-import { attemptLogParams, claimParams, finishParams, numbered, outboxParams, SQL } from '../statements.js';
+import {
+  attemptLogParams,
+  claimOutboxParams,
+  claimParams,
+  finishParams,
+  numbered,
+  outboxParams,
+  SQL,
+} from '../statements.js';
 import type {
   AppliedDue,
   ApplyEventInput,
@@ -52,6 +60,7 @@ import type {
 } from '../types.js';
 import { insertInboxRows } from './insert-inbox.js';
 import { migratePostgres } from './migrate.js';
+import { PreparedStatements } from './prepared.js';
 
 /** PostgreSQL error codes worth retrying a transaction for: unique violation (a racing insert), deadlock, serialization. */
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
@@ -62,6 +71,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
+  readonly #prepared = new PreparedStatements();
   #closed = false;
 
   /** @internal Use the store's create function; the driver's types stay out of the published ones. */
@@ -78,19 +88,25 @@ export class PostgresStore implements Store {
       transaction: (what, steps) => this.#transaction(what, steps),
     });
     this.#inserts = new GroupCommit({
-      commit: (rows) => insertInboxRows(this.#pool, rows),
+      commit: (rows) => insertInboxRows(this.#pool, rows, this.#prepared),
       keyOf: (row) => row.eventKey,
       maxBatch: options.maxBatch ?? 64,
+      // Two inserts at a time: the rest wait and go as the next, larger batch. More in flight only
+      // split the same load into smaller statements, each paying its own round trip, plan and commit.
+      maxInFlight: 2,
       ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
     });
   }
 
   async #query(what: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {
     if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
-    try {
-      return await this.#pool.query<Row>(numbered(sql), params);
-    } catch (error) {
-      throw storeError(error, what);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#pool.query<Row>(this.#prepared.config(sql, params));
+      } catch (error) {
+        if (attempt === 1 && this.#prepared.renew(sql, error)) continue;
+        throw storeError(error, what);
+      }
     }
   }
 
@@ -132,11 +148,18 @@ export class PostgresStore implements Store {
     let failure: unknown;
     try {
       for (let attempt = 1; ; attempt++) {
+        // A statement whose cached plan no longer fits its tables was renamed: run the transaction again.
+        let renewed = false;
         try {
           await client.query('BEGIN');
           const result = await driveAsync(steps(), async (query: Query): Promise<Answer> => {
-            const out = await client.query<Row>(numbered(query.sql), query.params);
-            return query.mode === 'all' ? out.rows : (out.rowCount ?? 0);
+            try {
+              const out = await client.query<Row>(this.#prepared.config(query.sql, query.params));
+              return query.mode === 'all' ? out.rows : (out.rowCount ?? 0);
+            } catch (error) {
+              renewed = this.#prepared.renew(query.sql, error);
+              throw error;
+            }
           });
           await client.query('COMMIT');
           return result;
@@ -144,6 +167,7 @@ export class PostgresStore implements Store {
           await client.query('ROLLBACK').catch(() => undefined);
           const code = (error as { code?: string }).code;
           const retry =
+            renewed ||
             (code !== undefined && RETRYABLE.has(code)) ||
             (error instanceof AuthNotifyError && error.code === 'CONFLICT');
           if (retry && attempt < attempts) continue;
@@ -213,7 +237,11 @@ export class PostgresStore implements Store {
   }
 
   async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {
-    const result = await this.#query('claim inbox rows', SQL.claimInbox(true), claimParams(claim));
+    const result = await this.#query(
+      'claim inbox rows',
+      SQL.claimInbox(true),
+      claimParams(claim, 'postgres'),
+    );
     return result.rows.map(toClaimedRow).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
   }
 
@@ -326,7 +354,7 @@ export class PostgresStore implements Store {
   }
 
   async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
-    const result = await this.#query('claim deliveries', SQL.claimOutbox(true), claimParams(claim));
+    const result = await this.#query('claim deliveries', SQL.claimOutbox(true), claimOutboxParams(claim));
     return result.rows.map(toOutboxRecord).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 

@@ -23,7 +23,14 @@ import { quarantineEventRow } from '../event-writes.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { SqlEventStore } from '../sql-event-store.js';
-import { claimParams, inboxHeadersParams, inboxParams, outboxParams, SQL } from '../statements.js';
+import {
+  claimOutboxParams,
+  claimParams,
+  inboxHeadersParams,
+  inboxParams,
+  outboxParams,
+  SQL,
+} from '../statements.js';
 import { migrateSqlite, sqliteSchemaVersion } from './migrate.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
@@ -192,7 +199,7 @@ export class SqliteStore implements Store {
 
   async claimInbox(claim: InboxClaim): Promise<ClaimedInboxRow[]> {
     return this.#relaxed('claim inbox rows', () => {
-      const rows = this.#prepare(CLAIM_SQLITE).all(...claimParams(claim)) as Row[];
+      const rows = this.#prepare(CLAIM_SQLITE).all(...claimParams(claim, 'sqlite')) as Row[];
       return rows.map(toClaimedRow).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
     });
   }
@@ -301,7 +308,7 @@ export class SqliteStore implements Store {
 
   async claimOutbox(claim: InboxClaim): Promise<OutboxRecord[]> {
     return this.#relaxed('claim deliveries', () =>
-      (this.#prepare(CLAIM_OUTBOX_SQLITE).all(...claimParams(claim)) as Row[])
+      (this.#prepare(CLAIM_OUTBOX_SQLITE).all(...claimOutboxParams(claim)) as Row[])
         .map(toOutboxRecord)
         .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt),
     );
