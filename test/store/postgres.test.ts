@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { poolConfig } from '../../src/store/postgres/connect.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { inboxRow, runStoreContract } from '../../src/testing/store-contract.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
@@ -77,5 +78,43 @@ describe.skipIf(pgSkipReason !== undefined)('PostgreSQL event feed', () => {
     // and the order is by writing transaction: the slow writer's transaction id is the older one
     expect(after.items.map((e) => e.id)).toEqual(['slow', 'fast']);
     await store.close();
+  });
+});
+
+describe.skipIf(pgSkipReason !== undefined)('PostgreSQL prepared statements', () => {
+  const prepSchema = freshSchema('authnotify_prepared');
+  afterAll(async () => {
+    if (!pgSkipReason) await dropSchema(prepSchema);
+  });
+
+  it("plans every call with its parameters on the store's connections (no generic plan outlives a table's growth)", async () => {
+    const pool = new pg.Pool(poolConfig({ connectionString: PG_URL }, prepSchema));
+    try {
+      const { rows } = await pool.query('SHOW plan_cache_mode');
+      expect(rows[0]?.plan_cache_mode).toBe('force_custom_plan');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('runs a prepared statement again under a fresh name once a migration changed its table', async () => {
+    // One connection: the second call meets the statement prepared by the first.
+    const store = await createPostgresStore({
+      connectionString: PG_URL,
+      schema: prepSchema,
+      maxConnections: 1,
+    });
+    try {
+      await store.insertInbox(inboxRow({ receivedAt: 1 }));
+      expect((await store.listInbox({ limit: 10 })).items).toHaveLength(1);
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`ALTER TABLE "${prepSchema}".inbox ADD COLUMN added_later TEXT`);
+      await c.end();
+      // Without the rename: "cached plan must not change result type".
+      expect((await store.listInbox({ limit: 10 })).items).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 /** Connecting to PostgreSQL: the pool, its options, and the first migration. */
+import type { PoolConfig } from 'pg';
 import { loadPostgresDriver } from '../drivers.js';
 import { quoteIdent } from './identifiers.js';
 import { PostgresStore } from './postgres-store.js';
@@ -19,12 +20,9 @@ export interface PostgresStoreOptions {
   onBatch?: (size: number) => void;
 }
 
-/** Connects (and by default migrates). Throws STORE_UNAVAILABLE when PostgreSQL cannot be reached. */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
-  const schema = options.schema ?? 'public';
-  quoteIdent(schema);
-  const pg = await loadPostgresDriver();
-  const pool = new pg.Pool({
+/** @internal The pool's settings: every connection works in `schema`. */
+export function poolConfig(options: PostgresStoreOptions, schema: string): PoolConfig {
+  return {
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
@@ -32,7 +30,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     // plan chosen while a table is small (a sequential scan of an empty tombstones table) would stay
     // on as the table grows.
     options: `-c search_path=${schema} -c plan_cache_mode=force_custom_plan`,
-  });
+  };
+}
+
+/** Connects (and by default migrates). Throws STORE_UNAVAILABLE when PostgreSQL cannot be reached. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const schema = options.schema ?? 'public';
+  quoteIdent(schema);
+  const pg = await loadPostgresDriver();
+  const pool = new pg.Pool(poolConfig(options, schema));
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const store = new PostgresStore(pool, schema, {
