@@ -65,6 +65,9 @@ interface Work {
 
 type Outcome = 'processed' | 'retry' | 'failed';
 
+/** Claim batches the store applies itself per pass: no lease, no handler, so a larger one only saves statements. */
+const DUE_BATCHES = 4;
+
 /** The longest wait between passes while the store keeps failing. */
 const MAX_FAILURE_DELAY_MS = 10_000;
 
@@ -186,7 +189,7 @@ export class InboxProcessor {
   async #pass(forceClaim: boolean): Promise<number> {
     const { store, clock } = this.#deps;
     await this.#releaseUnfinished();
-    const { applied, leftToStore } = await applyDue(this.#deps, this.#batchSize, (type) =>
+    const { applied, leftToStore } = await applyDue(this.#deps, this.#batchSize * DUE_BATCHES, (type) =>
       this.#nothingAfterLifecycle(type),
     );
     if (!forceClaim && !this.#claims.shouldClaim(leftToStore.length > 0)) return applied;
