@@ -72,6 +72,64 @@ describe('the processor claims only when a claim can find rows', () => {
     result: OK,
   });
 
+  it("does not hold a handler's row back behind a backlog the store keeps applying in full batches", async () => {
+    const inner = await createSqliteStore({ path: ':memory:' });
+    let claims = 0;
+    let gate: Promise<void> = Promise.resolve();
+    const store = new Proxy(inner, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          if (name === 'claimInbox') claims++;
+          if (name === 'applyDue') await gate;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as Store;
+    // Batches of one: the store applies four rows a pass, so every pass of the backlog below is full.
+    const t = await testReceiver(
+      { processor: { batchSize: 1, pollIntervalMs: 600_000, nudgeDelayMs: 1 } },
+      store,
+    );
+    let appliedBefore = -1;
+    t.receiver.on('TOKEN_CREATED', async () => {
+      const rows = (await t.store.listInbox({ limit: 100, type: 'TOKEN_CANCELED' })).items;
+      appliedBefore = rows.filter((r) => r.status === 'PROCESSED').length;
+    });
+    t.receiver.start();
+    try {
+      await until('the first, empty pass', () => claims === 1);
+      let open: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      // The backlog and then the handler's row arrive while a pass waits on the store.
+      for (let i = 0; i < 40; i++) expect((await t.send(canceled(`backlog-${i}`))).status).toBe(200);
+      const created = {
+        authorizationNotifyType: 'TOKEN_CREATED',
+        accessToken: 'tok-behind-backlog',
+        authState: 'st-behind-backlog',
+        userId: '2088001',
+        userLoginId: 'alice@example.com',
+        result: OK,
+      };
+      expect((await t.send(created)).status).toBe(200);
+      open();
+      await until('the handler to run', () => appliedBefore >= 0);
+      // The next pass applies one store batch and then claims the handler's row (before: only once the
+      // whole backlog was applied, since a full store batch skipped the claim while claims found nothing).
+      expect(appliedBefore).toBeLessThan(40);
+      await until('the backlog to be applied', async () => {
+        const rows = (await t.store.listInbox({ limit: 100, type: 'TOKEN_CANCELED' })).items;
+        return rows.filter((r) => r.status === 'PROCESSED').length === 40;
+      });
+    } finally {
+      await t.receiver.stop();
+      await store.close();
+    }
+  });
+
   it('applies store-applied rows without claiming, and claims at once for a row with a handler', async () => {
     const inner = await createSqliteStore({ path: ':memory:' });
     let claims = 0;
