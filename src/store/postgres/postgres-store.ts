@@ -58,6 +58,7 @@ import type {
   OutboxRecord,
   Store,
 } from '../types.js';
+import { type CheckedOut, checkout } from './checkout.js';
 import { insertInboxRows } from './insert-inbox.js';
 import { migratePostgres } from './migrate.js';
 import { PreparedStatements } from './prepared.js';
@@ -115,32 +116,9 @@ export class PostgresStore implements Store {
     return query.shape((await this.#query(query.what, query.sql, query.params)).rows);
   }
 
-  /**
-   * A pooled connection for a transaction. A checked-out client whose connection dies (a server restart,
-   * pg_terminate_backend) emits 'error', which with no listener would end the process; this one records
-   * it, and `done` destroys such a client instead of returning it to the pool.
-   */
-  async #checkout(what: string): Promise<{ client: pg.PoolClient; done: (failed?: unknown) => void }> {
+  async #checkout(what: string): Promise<CheckedOut> {
     if (this.#closed) throw new AuthNotifyError('STORE_UNAVAILABLE', 'the store is closed');
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw storeError(error, what);
-    }
-    let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
-    return {
-      client,
-      done: (failed) => {
-        client.off('error', onError);
-        // After a failed transaction the connection may be the reason: do not hand it out again.
-        client.release(broken ?? (failed === undefined ? undefined : new Error('transaction failed')));
-      },
-    };
+    return checkout(this.#pool, what);
   }
 
   async #transaction<T>(what: string, steps: () => Steps<T>, attempts = 3): Promise<T> {
