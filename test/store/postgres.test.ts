@@ -4,6 +4,7 @@ import { poolConfig } from '../../src/store/postgres/connect.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { inboxRow, runStoreContract } from '../../src/testing/store-contract.js';
 import { dropSchema, freshSchema, PG_URL, pgSkipReason } from '../helpers/postgres.js';
+import { until } from '../helpers/wait.js';
 
 const schema = freshSchema();
 runStoreContract(
@@ -114,6 +115,46 @@ describe.skipIf(pgSkipReason !== undefined)('PostgreSQL prepared statements', ()
       // Without the rename: "cached plan must not change result type".
       expect((await store.listInbox({ limit: 10 })).items).toHaveLength(1);
     } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.skipIf(pgSkipReason !== undefined)('PostgreSQL inbox pages', () => {
+  const pageSchema = freshSchema('authnotify_pages');
+  afterAll(async () => {
+    if (!pgSkipReason) await dropSchema(pageSchema);
+  });
+
+  it('counts a duplicate without a new row version: inbox pages keep room for HOT updates', async () => {
+    const store = await createPostgresStore({ connectionString: PG_URL, schema: pageSchema });
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      const options = await c.query(
+        `SELECT reloptions FROM pg_class WHERE oid = '"${pageSchema}".inbox'::regclass`,
+      );
+      expect(options.rows[0]?.reloptions).toContain('fillfactor=80');
+      // Enough rows to fill the first pages, then copies of the first row, which sits on a filled page.
+      const rows = Array.from({ length: 40 }, () => inboxRow({ receivedAt: 1 }));
+      for (const r of rows) await store.insertInbox(r);
+      const first = rows[0] as (typeof rows)[number];
+      for (let i = 0; i < 5; i++) await store.insertInbox({ ...first, id: `${first.id}-copy-${i}` });
+      expect((await store.getInbox(first.id))?.duplicates).toBe(5);
+      // Every count was a HOT update: the row rewritten on its page, no index entry added (on full pages
+      // each would have been a new row version elsewhere, with an entry in every index).
+      await until('the counts to reach the statistics', async () => {
+        const { rows: stats } = await c.query(
+          `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = '"${pageSchema}".inbox'::regclass`,
+        );
+        return Number(stats[0]?.n_tup_upd) >= 5;
+      });
+      const { rows: stats } = await c.query(
+        `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = '"${pageSchema}".inbox'::regclass`,
+      );
+      expect(Number(stats[0]?.n_tup_hot_upd)).toBe(Number(stats[0]?.n_tup_upd));
+    } finally {
+      await c.end();
       await store.close();
     }
   });
