@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { factsOf } from '../../src/authorization/facts.js';
 import { poolConfig } from '../../src/store/postgres/connect.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { inboxRow, runStoreContract } from '../../src/testing/store-contract.js';
@@ -114,6 +115,33 @@ describe.skipIf(pgSkipReason !== undefined)('PostgreSQL prepared statements', ()
       await c.end();
       // Without the rename: "cached plan must not change result type".
       expect((await store.listInbox({ limit: 10 })).items).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('runs a transaction again when one of its prepared statements met a changed table', async () => {
+    const store = await createPostgresStore({
+      connectionString: PG_URL,
+      schema: prepSchema,
+      maxConnections: 1,
+    });
+    const due = (hash: string, at: number) =>
+      inboxRow({
+        receivedAt: at,
+        eventKey: `TOKEN_CANCELED:${hash}`,
+        facts: factsOf({ kind: 'TOKEN_CANCELED', tokenHash: hash }),
+      });
+    const request = { limit: 10, types: ['TOKEN_CANCELED'], acceptUnknownAuthState: true };
+    try {
+      await store.insertInbox(due('a'.repeat(64), 10));
+      expect(await store.applyDue({ ...request, now: 20 })).toHaveLength(1);
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`ALTER TABLE "${prepSchema}".tombstones ADD COLUMN added_later TEXT`);
+      await c.end();
+      await store.insertInbox(due('b'.repeat(64), 30));
+      expect(await store.applyDue({ ...request, now: 40 })).toMatchObject([{ outcome: 'TOMBSTONED' }]);
     } finally {
       await store.close();
     }

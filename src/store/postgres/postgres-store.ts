@@ -144,8 +144,10 @@ export class PostgresStore implements Store {
         } catch (error) {
           await client.query('ROLLBACK').catch(() => undefined);
           const code = (error as { code?: string }).code;
+          // Rolled back on a statement whose cached plan no longer fit its table: run it again under its
+          // new name, even where retries are off.
+          if (renewed && attempt === 1) continue;
           const retry =
-            renewed ||
             (code !== undefined && RETRYABLE.has(code)) ||
             (error instanceof AuthNotifyError && error.code === 'CONFLICT');
           if (retry && attempt < attempts) continue;
