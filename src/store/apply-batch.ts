@@ -15,6 +15,7 @@ import type {
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { all, run, type Steps } from './apply-event.js';
+import { type AuthorizationChange, updateAuthorizations } from './authorization-writes.js';
 import { EVENT_SQL } from './event-sql.js';
 import { type EventRow, lifecycleEventRow } from './event-writes.js';
 import {
@@ -280,16 +281,20 @@ function* writeBatch(
   for (const id of overlay.created) {
     yield* run(SQL.insertAuthorization, ...authorizationValues(overlay.byId.get(id) as AuthorizationRecord));
   }
+  const changes: AuthorizationChange[] = [];
   for (const [id, columns] of overlay.changedColumns) {
     if (overlay.created.has(id)) continue;
     const record = overlay.byId.get(id) as unknown as Record<string, unknown>;
-    const fields = [...columns];
-    const values = fields.map((c) => record[FIELD_OF[c] as string]);
-    const steps = Number(record.version) - (overlay.readVersion.get(id) ?? 0);
-    const sql = SQL.updateAuthorization(fields);
-    const changed = yield* run(sql, ...values, steps, id, overlay.readVersion.get(id));
-    if (changed !== 1) throw new AuthNotifyError('CONFLICT', `authorization ${id} changed concurrently`);
+    const readVersion = overlay.readVersion.get(id) ?? 0;
+    changes.push({
+      id,
+      record,
+      columns: [...columns],
+      readVersion,
+      steps: Number(record.version) - readVersion,
+    });
   }
+  yield* updateAuthorizations(dialect, changes);
   if (dialect === 'postgres' && tombstones.length > 0) {
     // Columns as arrays: one statement text whatever the count, prepared once per connection.
     yield* run(

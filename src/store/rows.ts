@@ -122,6 +122,9 @@ export const COLUMN_OF: Record<string, string> = Object.fromEntries(
   Object.entries(FIELD_OF).map(([c, f]) => [f, c]),
 );
 
+/** Whether an authorizations column holds a number (BIGINT or INTEGER). */
+export const isNumericColumn = (column: string): boolean => NUMERIC.has(column);
+
 const NUMERIC = new Set([
   'code_redeemed_at',
   'access_token_expires_at',

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../store/schema.js';
 import type { Store } from '../store/types.js';
+import { dueContract } from './store-contract-due.js';
 import { eventsContract } from './store-contract-events.js';
 import { inboxRow } from './store-contract-fixtures.js';
 import { inboxContract } from './store-contract-inbox.js';
@@ -57,6 +58,7 @@ export function runStoreContract(
 
     inboxContract(() => store);
     lifecycleContract(() => store);
+    dueContract(() => store);
     outboxContract(() => store);
     eventsContract(() => store);
 
