@@ -15,10 +15,16 @@ import type {
 } from '../authorization/types.js';
 import { AuthNotifyError } from '../protocol/errors.js';
 import { all, run, type Steps } from './apply-event.js';
-import { type AuthorizationChange, updateAuthorizations } from './authorization-writes.js';
+import {
+  AUTHORIZATION_TYPES,
+  type AuthorizationChange,
+  insertRows,
+  updateAuthorizations,
+} from './batch-writes.js';
 import { EVENT_SQL } from './event-sql.js';
 import { type EventRow, lifecycleEventRow } from './event-writes.js';
 import {
+  AUTHORIZATION_COLUMNS,
   authorizationValues,
   FIELD_OF,
   patchAssignments,
@@ -278,9 +284,12 @@ function* writeBatch(
   /** Attempts counted by the finish (1 for due rows, which no claim counted). */
   bump: 0 | 1,
 ): Steps<void> {
-  for (const id of overlay.created) {
-    yield* run(SQL.insertAuthorization, ...authorizationValues(overlay.byId.get(id) as AuthorizationRecord));
-  }
+  yield* insertRows(
+    dialect,
+    `INSERT INTO authorizations (${AUTHORIZATION_COLUMNS.join(', ')})`,
+    AUTHORIZATION_TYPES,
+    [...overlay.created].map((id) => authorizationValues(overlay.byId.get(id) as AuthorizationRecord)),
+  );
   const changes: AuthorizationChange[] = [];
   for (const [id, columns] of overlay.changedColumns) {
     if (overlay.created.has(id)) continue;
@@ -295,30 +304,25 @@ function* writeBatch(
     });
   }
   yield* updateAuthorizations(dialect, changes);
-  if (dialect === 'postgres' && tombstones.length > 0) {
-    // Columns as arrays: one statement text whatever the count, prepared once per connection.
-    yield* run(
-      `INSERT INTO tombstones (token_hash, reason, inbox_id, created_at)
-        SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) ON CONFLICT (token_hash) DO NOTHING`,
-      tombstones.map((t) => t.tokenHash),
-      tombstones.map((t) => t.reason),
-      tombstones.map((t) => t.inboxId),
-      tombstones.map((t) => t.createdAt),
-    );
-  } else
-    for (const chunk of chunks(tombstones)) {
-      yield* run(
-        `INSERT INTO tombstones (token_hash, reason, inbox_id, created_at) VALUES ${rowsOf(chunk.length, 4)} ON CONFLICT (token_hash) DO NOTHING`,
-        ...chunk.flatMap((t) => [t.tokenHash, t.reason, t.inboxId, t.createdAt]),
-      );
-    }
-  for (const chunk of chunks(timeline)) {
-    yield* run(
-      `INSERT INTO authorization_events (id, authorization_id, kind, from_status, to_status, inbox_id, detail, at) VALUES ${rowsOf(chunk.length, 8)}`,
-      ...chunk.flat(),
-    );
-  }
-  for (const chunk of chunks(events)) yield* run(EVENT_SQL.insertEvents(chunk.length), ...chunk.flat());
+  yield* insertRows(
+    dialect,
+    'INSERT INTO tombstones (token_hash, reason, inbox_id, created_at)',
+    ['text', 'text', 'text', 'bigint'],
+    tombstones.map((t) => [t.tokenHash, t.reason, t.inboxId, t.createdAt]),
+    ' ON CONFLICT (token_hash) DO NOTHING',
+  );
+  yield* insertRows(
+    dialect,
+    'INSERT INTO authorization_events (id, authorization_id, kind, from_status, to_status, inbox_id, detail, at)',
+    ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint'],
+    timeline,
+  );
+  yield* insertRows(
+    dialect,
+    EVENT_SQL.insertEventsFrom,
+    ['text', 'text', 'text', 'text', 'text', 'bigint'],
+    events,
+  );
   const finished = marks.filter((m) => m.apply && m.finish);
   if (dialect === 'postgres' && finished.length > 1) {
     yield* run(
@@ -340,19 +344,6 @@ function* writeBatch(
     if (m.apply && !m.finish) yield* run(SQL.markApplied, m.outcome, m.authorizationId, m.now, m.id);
     else if (!m.apply && m.finish) yield* run(SQL.finishProcessed, bump, m.now, m.now, m.id);
   }
-}
-
-/** `(?, ?, …), (…)`: `rows` rows of `width` placeholders. */
-function rowsOf(rows: number, width: number): string {
-  const one = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-  return Array.from({ length: rows }, () => one).join(', ');
-}
-
-/** Slices of at most 500, so that no statement nears a driver's parameter limit. */
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += 500) out.push(items.slice(i, i + 500));
-  return out;
 }
 
 /** `applyEvent`: a batch of one. */

@@ -1,13 +1,43 @@
 /**
- * Writing a batch's changed authorizations, each only if it still has the version the batch read (a
- * CONFLICT otherwise). SQLite updates row by row (a statement costs microseconds there); PostgreSQL
- * updates every row that changed the same columns in one statement, the values as arrays (`unnest`), so
- * that a batch of cancellations of known tokens costs one round trip instead of one per authorization.
+ * A lifecycle batch's writes by kind of row. SQLite runs a statement per row or per chunk of rows (a
+ * statement costs microseconds there, and its multi-row forms measured no faster). PostgreSQL writes each
+ * kind in one statement whose rows come as arrays (`unnest`): one round trip however many rows, and a
+ * text that does not change with their number, so it is prepared once per connection.
  */
 import { AuthNotifyError } from '../protocol/errors.js';
 import { run, type Steps } from './apply-event.js';
-import { FIELD_OF, isNumericColumn } from './rows.js';
+import { AUTHORIZATION_COLUMNS, FIELD_OF, isNumericColumn } from './rows.js';
 import { SQL } from './statements.js';
+
+/**
+ * Inserts rows (each in the order of `types`, the columns' PostgreSQL types) after `head`
+ * (`INSERT INTO t (…)`), with `tail` after the rows (`ON CONFLICT …`).
+ */
+export function* insertRows(
+  dialect: 'sqlite' | 'postgres',
+  head: string,
+  types: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  tail = '',
+): Steps<void> {
+  if (rows.length === 0) return;
+  if (dialect === 'postgres') {
+    const arrays = types.map((_, i) => rows.map((row) => row[i] ?? null));
+    yield* run(`${head} SELECT * FROM unnest(${types.map((t) => `?::${t}[]`).join(', ')})${tail}`, ...arrays);
+    return;
+  }
+  // At most 500 rows a statement, so that none nears a driver's parameter limit.
+  const one = `(${types.map(() => '?').join(', ')})`;
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    yield* run(`${head} VALUES ${chunk.map(() => one).join(', ')}${tail}`, ...chunk.flat());
+  }
+}
+
+/** The PostgreSQL types of AUTHORIZATION_COLUMNS, in order. */
+export const AUTHORIZATION_TYPES = AUTHORIZATION_COLUMNS.map((c) =>
+  c === 'version' ? 'integer' : isNumericColumn(c) ? 'bigint' : 'text',
+);
 
 export interface AuthorizationChange {
   id: string;
