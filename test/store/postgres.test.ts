@@ -187,3 +187,44 @@ describe.skipIf(pgSkipReason !== undefined)('PostgreSQL inbox pages', () => {
     }
   });
 });
+
+describe.skipIf(pgSkipReason !== undefined)('PostgreSQL group commit order', () => {
+  const orderSchema = freshSchema('authnotify_order');
+  afterAll(async () => {
+    if (!pgSkipReason) await dropSchema(orderSchema);
+  });
+
+  it('counts first after a batch of copies and inserts first after new ones, every row stored or counted once', async () => {
+    const store = await createPostgresStore({ connectionString: PG_URL, schema: orderSchema });
+    try {
+      const a = inboxRow({ receivedAt: 1 });
+      const b = inboxRow({ receivedAt: 2 });
+      const copy = (row: typeof a, n: number) => ({ ...row, id: `${row.id}-copy-${n}`, receivedAt: 10 + n });
+      // insert first: A is new; then a copy of A (the insert finds it taken, the count counts it)
+      expect(await store.insertInbox(a)).toMatchObject({ outcome: 'inserted', id: a.id });
+      expect(await store.insertInbox(copy(a, 1))).toMatchObject({
+        outcome: 'duplicate',
+        id: a.id,
+        duplicates: 1,
+      });
+      // count first now: another copy of A is counted at once; B is not found by the count and is inserted
+      expect(await store.insertInbox(copy(a, 2))).toMatchObject({
+        outcome: 'duplicate',
+        id: a.id,
+        duplicates: 2,
+      });
+      expect(await store.insertInbox(b)).toMatchObject({ outcome: 'inserted', id: b.id });
+      // a batch of both kinds at once (one group commit)
+      const mixed = await Promise.all([
+        store.insertInbox(copy(b, 3)),
+        store.insertInbox(inboxRow({ receivedAt: 3 })),
+      ]);
+      expect(mixed.map((r) => r.outcome)).toEqual(['duplicate', 'inserted']);
+      expect((await store.getInbox(a.id))?.duplicates).toBe(2);
+      expect((await store.getInbox(b.id))?.duplicates).toBe(1);
+      expect(await store.getInbox(`${a.id}-copy-1`)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -44,32 +44,57 @@ function insertParams(rows: readonly NewInboxRow[]): unknown[] {
 }
 
 /**
+ * Which statement a group commit tries first. A batch of new notifications needs the insert alone; a
+ * batch of copies (Alipay retrying, or a duplicate storm) needs the count alone. Trying the other first
+ * costs a second round trip, so each batch starts with what the previous batch mostly needed.
+ */
+export interface InsertOrder {
+  countFirst: boolean;
+}
+
+/**
  * @internal
  * Stores a group commit's rows, keys in ascending order so concurrent batches lock in one order, and
- * answers each row's result in the order given.
+ * answers each row's result in the order given. Whichever statement goes first, every row ends either
+ * inserted or counted: a key the count did not find is inserted, and a key the insert found taken (a
+ * copy stored meanwhile by another process) is counted.
  */
 export async function insertInboxRows(
   pool: pg.Pool,
   rows: readonly NewInboxRow[],
   prepared: PreparedStatements,
+  order: InsertOrder = { countFirst: false },
 ): Promise<InboxInsertResult[]> {
-  const sorted = [...rows].sort((a, b) => (a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0));
-  const params = insertParams(sorted);
-  let inserted: Map<string, string>;
-  try {
-    const result = await pool.query<Row>(prepared.config(INSERT_BATCH, params));
-    inserted = new Map(result.rows.map((r) => [r.event_key as string, r.id as string]));
-  } catch (error) {
-    throw storeError(error, 'store the notification');
+  const results = new Map<string, InboxInsertResult>();
+  const countAll = async (batch: readonly NewInboxRow[]) => {
+    for (const [key, out] of await countDuplicates(pool, batch, prepared))
+      results.set(key, { outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) });
+  };
+  let pending: readonly NewInboxRow[] = rows;
+  if (order.countFirst) {
+    await countAll(rows);
+    pending = rows.filter((row) => !results.has(row.eventKey));
   }
-  const known = rows.filter((row) => !inserted.has(row.eventKey));
-  const counted = known.length === 0 ? new Map<string, Row>() : await countDuplicates(pool, known, prepared);
+  if (pending.length > 0) {
+    const sorted = [...pending].sort((a, b) =>
+      a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0,
+    );
+    try {
+      const result = await pool.query<Row>(prepared.config(INSERT_BATCH, insertParams(sorted)));
+      for (const r of result.rows)
+        results.set(r.event_key as string, { outcome: 'inserted', id: r.id as string, duplicates: 0 });
+    } catch (error) {
+      throw storeError(error, 'store the notification');
+    }
+    const known = pending.filter((row) => !results.has(row.eventKey));
+    if (known.length > 0) await countAll(known);
+  }
+  const copies = rows.filter((row) => results.get(row.eventKey)?.outcome === 'duplicate').length;
+  order.countFirst = copies * 2 > rows.length;
   return rows.map((row): InboxInsertResult => {
-    const id = inserted.get(row.eventKey);
-    if (id !== undefined) return { outcome: 'inserted', id, duplicates: 0 };
-    const out = counted.get(row.eventKey);
-    if (!out) throw storeError(new Error('the stored copy was not found'), 'store the notification');
-    return { outcome: 'duplicate', id: out.id as string, duplicates: Number(out.duplicates) };
+    const result = results.get(row.eventKey);
+    if (!result) throw storeError(new Error('the stored copy was not found'), 'store the notification');
+    return result;
   });
 }
 

@@ -59,7 +59,7 @@ import type {
   Store,
 } from '../types.js';
 import { type CheckedOut, checkout } from './checkout.js';
-import { insertInboxRows } from './insert-inbox.js';
+import { type InsertOrder, insertInboxRows } from './insert-inbox.js';
 import { migratePostgres } from './migrate.js';
 import { PreparedStatements } from './prepared.js';
 
@@ -73,6 +73,7 @@ export class PostgresStore implements Store {
   readonly #schema: string;
   readonly #inserts: GroupCommit<NewInboxRow, InboxInsertResult>;
   readonly #prepared = new PreparedStatements();
+  readonly #insertOrder: InsertOrder = { countFirst: false };
   #closed = false;
 
   /** @internal Use the store's create function; the driver's types stay out of the published ones. */
@@ -89,7 +90,7 @@ export class PostgresStore implements Store {
       transaction: (what, steps) => this.#transaction(what, steps),
     });
     this.#inserts = new GroupCommit({
-      commit: (rows) => insertInboxRows(this.#pool, rows, this.#prepared),
+      commit: (rows) => insertInboxRows(this.#pool, rows, this.#prepared, this.#insertOrder),
       keyOf: (row) => row.eventKey,
       maxBatch: options.maxBatch ?? 64,
       // Two inserts at a time: the rest wait and go as the next, larger batch. More in flight only
