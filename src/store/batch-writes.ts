@@ -7,7 +7,7 @@
 import { AuthNotifyError } from '../protocol/errors.js';
 import { run, type Steps } from './apply-event.js';
 import { AUTHORIZATION_COLUMNS, FIELD_OF, isNumericColumn } from './rows.js';
-import { SQL } from './statements.js';
+import { arrayPlaceholders, byColumn, SQL } from './statements.js';
 
 /**
  * Inserts rows (each in the order of `types`, the columns' PostgreSQL types) after `head`
@@ -22,8 +22,10 @@ export function* insertRows(
 ): Steps<void> {
   if (rows.length === 0) return;
   if (dialect === 'postgres') {
-    const arrays = types.map((_, i) => rows.map((row) => row[i] ?? null));
-    yield* run(`${head} SELECT * FROM unnest(${types.map((t) => `?::${t}[]`).join(', ')})${tail}`, ...arrays);
+    yield* run(
+      `${head} SELECT * FROM unnest(${arrayPlaceholders(types)})${tail}`,
+      ...byColumn(types.length, rows),
+    );
     return;
   }
   // At most 500 rows a statement, so that none nears a driver's parameter limit.
@@ -34,10 +36,12 @@ export function* insertRows(
   }
 }
 
+/** The PostgreSQL type of an authorizations column. */
+const typeOf = (column: string): string =>
+  column === 'version' ? 'integer' : isNumericColumn(column) ? 'bigint' : 'text';
+
 /** The PostgreSQL types of AUTHORIZATION_COLUMNS, in order. */
-export const AUTHORIZATION_TYPES = AUTHORIZATION_COLUMNS.map((c) =>
-  c === 'version' ? 'integer' : isNumericColumn(c) ? 'bigint' : 'text',
-);
+export const AUTHORIZATION_TYPES = AUTHORIZATION_COLUMNS.map(typeOf);
 
 export interface AuthorizationChange {
   id: string;
@@ -71,16 +75,20 @@ export function* updateAuthorizations(
   }
   for (const group of groups.values()) {
     const columns = (group[0] as AuthorizationChange).columns;
-    const casts = columns.map((c) => `?::${isNumericColumn(c) ? 'bigint' : 'text'}[]`);
     const changed = yield* run(
       `UPDATE authorizations SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}, version = authorizations.version + v.steps
-        FROM unnest(?::text[], ?::integer[], ?::integer[]${casts.map((c) => `, ${c}`).join('')})
+        FROM unnest(${arrayPlaceholders(['text', 'integer', 'integer', ...columns.map(typeOf)])})
           AS v(id, read_version, steps${columns.map((c) => `, ${c}`).join('')})
         WHERE authorizations.id = v.id AND authorizations.version = v.read_version`,
-      group.map((g) => g.id),
-      group.map((g) => g.readVersion),
-      group.map((g) => g.steps),
-      ...columns.map((c) => group.map((g) => g.record[FIELD_OF[c] as string] ?? null)),
+      ...byColumn(
+        3 + columns.length,
+        group.map((g) => [
+          g.id,
+          g.readVersion,
+          g.steps,
+          ...columns.map((c) => g.record[FIELD_OF[c] as string]),
+        ]),
+      ),
     );
     if (changed !== group.length)
       throw new AuthNotifyError('CONFLICT', 'an authorization of the batch changed concurrently');

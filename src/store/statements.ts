@@ -23,6 +23,21 @@ const INSERT_INBOX = `INSERT INTO inbox (id, event_key, type, status, raw_body, 
     key_version, violations, request_id, received_at, next_attempt_at, updated_at, facts)`;
 const INBOX_ROW = `(${Array.from({ length: 15 }, () => '?').join(', ')})`;
 
+/**
+ * `?::t1[], ?::t2[], …`: one array parameter per column (PostgreSQL's `unnest`), so that a statement's text
+ * stays the same whatever the number of rows.
+ */
+export function arrayPlaceholders(types: readonly string[]): string {
+  return types.map((t) => `?::${t}[]`).join(', ');
+}
+
+/** Rows (arrays of `width` values) as `width` columns, the parameters of arrayPlaceholders. */
+export function byColumn(width: number, rows: Iterable<readonly unknown[]>): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let i = 0; i < width; i++) columns[i]?.push(row[i] ?? null);
+  return columns;
+}
+
 /** The PostgreSQL types of inboxParams, in order (the casts of SQL.insertInboxColumns's arrays). */
 export const INBOX_COLUMN_TYPES = [
   'text', // id
@@ -68,7 +83,7 @@ export const SQL = {
    * counted in one statement with countDuplicates, which locks them in id order (an upsert would lock
    * them in its own order and could deadlock with a processor transaction).
    */
-  insertInboxColumns: `${INSERT_INBOX} SELECT * FROM unnest(${INBOX_COLUMN_TYPES.map((t) => `?::${t}[]`).join(', ')})
+  insertInboxColumns: `${INSERT_INBOX} SELECT * FROM unnest(${arrayPlaceholders(INBOX_COLUMN_TYPES)})
     ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key`,
   /**
    * Counts one more copy of each of these stored notifications (PostgreSQL; parameters: the event keys,

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { EVENT_SQL } from '../event-sql.js';
 import { type EventRow, quarantineEventRow } from '../event-writes.js';
 import { type Row, storeError } from '../rows.js';
-import { INBOX_COLUMN_TYPES, inboxHeadersParams, inboxParams, SQL } from '../statements.js';
+import { byColumn, INBOX_COLUMN_TYPES, inboxHeadersParams, inboxParams, SQL } from '../statements.js';
 import type { InboxInsertResult, NewInboxRow } from '../types.js';
 import type { PreparedStatements } from './prepared.js';
 
@@ -25,13 +25,6 @@ const INSERT_BATCH = `WITH ins AS (${SQL.insertInboxColumns}),
         AS v(id, type, authorization_id, inbox_id, payload, created_at)
       WHERE v.inbox_id IN (SELECT id FROM ins))
     SELECT id, event_key FROM ins`;
-
-/** `rows` (arrays of equal length) as columns. */
-function byColumn(width: number, rows: Iterable<readonly unknown[]>): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: width }, () => []);
-  for (const row of rows) for (let i = 0; i < width; i++) columns[i]?.push(row[i]);
-  return columns;
-}
 
 /** Parameters of INSERT_BATCH. */
 function insertParams(rows: readonly NewInboxRow[]): unknown[] {

@@ -30,9 +30,12 @@ export class PreparedStatements {
   config(sql: string, values: unknown[]): pg.QueryConfig {
     let entry = this.#entries.get(sql);
     if (entry === undefined) {
-      entry = { text: numbered(sql), name: values.length <= MAX_PARAMS ? this.#name() : undefined };
-      if (this.#entries.size < MAX_TEXTS) this.#entries.set(sql, entry);
-      else entry.name = undefined;
+      const remembered = this.#entries.size < MAX_TEXTS;
+      entry = {
+        text: numbered(sql),
+        name: remembered && values.length <= MAX_PARAMS ? this.#name() : undefined,
+      };
+      if (remembered) this.#entries.set(sql, entry);
     }
     return entry.name === undefined
       ? { text: entry.text, values }
