@@ -57,14 +57,6 @@ export const INBOX_COLUMN_TYPES = [
   'text', // facts
 ] as const;
 
-const SQL_FINISH_MANY = (rows: number): string =>
-  `UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL, next_attempt_at = v.next_attempt_at,
-      last_error = v.last_error, processed_at = v.processed_at, updated_at = v.now
-    FROM (VALUES ${Array.from({ length: rows }, () => '(?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text, ?::text)').join(', ')})
-      AS v(status, next_attempt_at, last_error, processed_at, now, id, owner)
-    WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
-    RETURNING inbox.id`;
-
 /** The inbox with its headers, which new rows keep in inbox_headers (migration 8). */
 export const INBOX_FROM = 'inbox LEFT JOIN inbox_headers USING (id)';
 
@@ -112,21 +104,22 @@ export const SQL = {
       processed_at = ?, updated_at = ?
     WHERE id = ? AND lease_owner = ? AND status = 'PROCESSING'`,
   /**
-   * SQL.finishInbox for `rows` rows in one statement (PostgreSQL; parameters: finishParams per row in turn).
-   * Answers the ids it finished; a row whose lease was lost is not among them.
+   * SQL.finishInbox for a batch in one statement, logging the failed attempts among its rows in the same
+   * statement (PostgreSQL; parameters: finishParams by column, then the failed attempts' id, inbox id,
+   * worker, error, outcome, at by column; every one an array, so the text is the same for any batch).
+   * Answers the ids it finished; a row whose lease was lost is not among them, nor is its attempt logged.
    */
-  finishInboxMany: (rows: number): string => SQL_FINISH_MANY(rows),
-  /**
-   * SQL.finishInboxMany that also logs the failed attempts among the rows (PostgreSQL; parameters:
-   * finishParams per row, then id, worker, error, outcome, at per failed row).
-   */
-  finishInboxManyLogged: (rows: number, failed: number): string =>
-    `WITH done AS (${SQL_FINISH_MANY(rows).replace('RETURNING inbox.id', 'RETURNING inbox.id, inbox.attempts')}),
-      log AS (INSERT INTO inbox_attempts (id, inbox_id, attempt, worker, error, outcome, at)
-        SELECT f.id, f.inbox_id, done.attempts, f.worker, f.error, f.outcome, f.at
-        FROM (VALUES ${Array.from({ length: failed }, () => '(?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)').join(', ')})
-          AS f(id, inbox_id, worker, error, outcome, at)
-        JOIN done ON done.id = f.inbox_id)
+  finishInboxMany: `WITH done AS (UPDATE inbox SET status = v.status, lease_owner = NULL, leased_until = NULL,
+        next_attempt_at = v.next_attempt_at, last_error = v.last_error, processed_at = v.processed_at, updated_at = v.now
+      FROM unnest(${arrayPlaceholders(['text', 'bigint', 'text', 'bigint', 'bigint', 'text', 'text'])})
+        AS v(status, next_attempt_at, last_error, processed_at, now, id, owner)
+      WHERE inbox.id = v.id AND inbox.lease_owner = v.owner AND inbox.status = 'PROCESSING'
+      RETURNING inbox.id, inbox.attempts),
+    log AS (INSERT INTO inbox_attempts (id, inbox_id, attempt, worker, error, outcome, at)
+      SELECT f.id, f.inbox_id, done.attempts, f.worker, f.error, f.outcome, f.at
+      FROM unnest(${arrayPlaceholders(['text', 'text', 'text', 'text', 'text', 'bigint'])})
+        AS f(id, inbox_id, worker, error, outcome, at)
+      JOIN done ON done.id = f.inbox_id)
     SELECT id FROM done`,
   /** Lease renewal; the ids as a JSON array (SQLite) or a text array (PostgreSQL). */
   renewInboxLeasesSqlite: `UPDATE inbox SET leased_until = ?

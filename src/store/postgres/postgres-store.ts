@@ -31,6 +31,7 @@ import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { SqlEventStore } from '../sql-event-store.js';
 import {
   attemptLogParams,
+  byColumn,
   claimOutboxParams,
   claimParams,
   finishParams,
@@ -297,19 +298,18 @@ export class PostgresStore implements Store {
     items: readonly { id: string; owner: string; finish: InboxFinish }[],
   ): Promise<boolean[]> {
     if (items.length === 0) return [];
-    const params = items.flatMap((item) => finishParams(item.id, item.owner, item.finish));
     // Failed attempts are logged in the same statement (a data-modifying CTE); successes need no log.
     const logs = items.flatMap((item) => {
       const log = attemptLogParams(item.owner, item.finish);
       return log ? [[log[0], item.id, ...log.slice(1)]] : [];
     });
-    const result = await this.#query(
-      'finish inbox rows',
-      logs.length === 0
-        ? SQL.finishInboxMany(items.length)
-        : SQL.finishInboxManyLogged(items.length, logs.length),
-      logs.length === 0 ? params : [...params, ...logs.flat()],
-    );
+    const result = await this.#query('finish inbox rows', SQL.finishInboxMany, [
+      ...byColumn(
+        7,
+        items.map((item) => finishParams(item.id, item.owner, item.finish)),
+      ),
+      ...byColumn(6, logs),
+    ]);
     const finished = new Set(result.rows.map((r) => r.id as string));
     return items.map((item) => finished.has(item.id));
   }
