@@ -30,7 +30,32 @@ const PROBLEM_HINTS: Record<string, string> = {
   empty: 'The signature value is empty.',
 };
 
-const USUAL = /^algorithm=RSA256, ?keyVersion=([0-9A-Za-z._-]{1,32}), ?signature=([A-Za-z0-9%+/=]+)$/;
+const KEY_VERSION = /^[0-9A-Za-z._-]{1,32}$/;
+const USUAL_START = `algorithm=${SIGNATURE_ALGORITHM},`;
+
+/**
+ * The form Alipay sends, `algorithm=RSA256,keyVersion=<n>,signature=<value>` (`, ` allowed), read in place
+ * without splitting the value; undefined for any other form or a value that is not clean base64, which
+ * the general way then reads and explains.
+ */
+function parseUsual(value: string): SignatureHeader | undefined {
+  if (!value.startsWith(USUAL_START)) return undefined;
+  let i = USUAL_START.length;
+  if (value.charCodeAt(i) === 32) i++;
+  if (!value.startsWith('keyVersion=', i)) return undefined;
+  i += 'keyVersion='.length;
+  const comma = value.indexOf(',', i);
+  if (comma < 0) return undefined;
+  const keyVersion = value.slice(i, comma);
+  if (!KEY_VERSION.test(keyVersion)) return undefined;
+  i = comma + 1;
+  if (value.charCodeAt(i) === 32) i++;
+  if (!value.startsWith('signature=', i)) return undefined;
+  i += 'signature='.length;
+  if (i === value.length) return undefined;
+  const signature = decodePercentBase64(value, i);
+  return signature ? { algorithm: SIGNATURE_ALGORITHM, keyVersion, signature } : undefined;
+}
 
 function malformed(message: string, hint?: string): AuthNotifyError {
   return new AuthNotifyError('SIGNATURE_MALFORMED', message, hint === undefined ? {} : { hint });
@@ -43,10 +68,8 @@ function malformed(message: string, hint?: string): AuthNotifyError {
  * parseSignatureHeader('algorithm=RSA256,keyVersion=1,signature=KrwD...%3D%3D');
  */
 export function parseSignatureHeader(value: string): SignatureHeader {
-  // The form Alipay sends, read with one regular expression; any other form goes the general way.
-  const usual = USUAL.exec(value);
-  const signature = usual ? decodePercentBase64(usual[2] as string) : null;
-  if (usual && signature) return { algorithm: SIGNATURE_ALGORITHM, keyVersion: usual[1], signature };
+  const usual = parseUsual(value);
+  if (usual) return usual;
   const fields = new Map<string, string>();
   for (const part of value.split(',')) {
     const item = part.trim();
@@ -72,7 +95,7 @@ export function parseSignatureHeader(value: string): SignatureHeader {
     );
   }
   const keyVersion = fields.get('keyVersion');
-  if (keyVersion !== undefined && !/^[0-9A-Za-z._-]{1,32}$/.test(keyVersion)) {
+  if (keyVersion !== undefined && !KEY_VERSION.test(keyVersion)) {
     throw malformed(`keyVersion "${truncate(keyVersion)}" is not a valid version`);
   }
   const b64 = percentDecode(encoded);

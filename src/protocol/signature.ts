@@ -78,9 +78,11 @@ export type HeadersLike = Headers | Readonly<Record<string, string | readonly st
 /** Reads a header case-insensitively. Repeated headers are joined with `, ` as `Headers` does. */
 export function readHeader(headers: HeadersLike, name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const record = headers as Record<string, string | readonly string[] | undefined>;
+  // Node's IncomingHttpHeaders have lowercase keys, a hand-made object usually the name as written: one
+  // property read each instead of a scan of every header.
   const lower = name.toLowerCase();
-  // Node's IncomingHttpHeaders have lowercase keys: one property read instead of a scan of every header.
-  const direct = (headers as Record<string, string | readonly string[] | undefined>)[lower];
+  const direct = record[lower] ?? record[name];
   if (direct !== undefined) return typeof direct === 'string' ? direct : direct.join(', ');
   for (const [key, value] of Object.entries(
     headers as Record<string, string | readonly string[] | undefined>,
@@ -232,20 +234,21 @@ export async function verifyMessage(input: VerifyMessageInput, options: VerifyOp
       `Configured versions: ${options.keys.versions.join(', ')}. Add the new Alipay public key under this version after a rotation.`,
     );
   }
+  // The configured canonical path first, then the path the request arrived on if it differs.
   const canonical = options.canonicalPath;
-  const paths =
-    canonical === undefined || canonical === input.receivedPath
-      ? [input.receivedPath]
-      : [canonical, input.receivedPath];
+  const received = input.receivedPath;
+  const first = canonical ?? received;
+  const second = canonical === undefined || canonical === received ? undefined : received;
+  const paths = second === undefined ? [first] : [first, second];
   const method = input.method ?? 'POST';
+  const body = input.body;
   const expectedLength = modulusBytes(key);
-  const contentFor = (path: string) => signedContent({ method, path, clientId, time, body: input.body });
   if (parsed.signature.length !== expectedLength) {
     return reject(
       'INVALID_SIGNATURE',
       `the signature is ${parsed.signature.length} bytes; keyVersion ${keyVersion} expects ${expectedLength}`,
       'The signature value was truncated, or was made with a key of another size.',
-      paths.map((path) => ({ path, content: contentFor(path) })),
+      paths.map((path) => ({ path, content: signedContent({ method, path, clientId, time, body }) })),
     );
   }
   const primitive = options.crypto ?? webSignatureCrypto;
@@ -254,7 +257,7 @@ export async function verifyMessage(input: VerifyMessageInput, options: VerifyOp
   let matched: { path: string; index: number } | undefined;
   for (let index = 0; index < paths.length; index++) {
     const path = paths[index] as string;
-    const content = contentFor(path);
+    const content = signedContent({ method, path, clientId, time, body });
     if (await primitive.verify(content, parsed.signature, key)) {
       matched = { path, index };
       break;
@@ -279,7 +282,7 @@ export async function verifyMessage(input: VerifyMessageInput, options: VerifyOp
       if (e.code === 'CONFIG_INVALID') throw e;
       return reject(e.code as VerdictCode, e.message, e.hint ?? '', [
         ...checked,
-        { path: matched.path, content: contentFor(matched.path) },
+        { path: matched.path, content: signedContent({ method, path: matched.path, clientId, time, body }) },
       ]);
     }
   }

@@ -74,3 +74,28 @@ describe('decodePercentBase64 (the fast way a Signature value is read)', () => {
     expect(decodePercentBase64(text)).toBeNull();
   });
 });
+
+describe('decodePercentBase64 from an offset (the value inside its header)', () => {
+  it('decodes the text after the offset as it decodes that text alone', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.boolean(),
+        (prefix, bytes, lower) => {
+          const value = escaped(bytes, lower);
+          expect(decodePercentBase64(prefix + value, prefix.length)).toEqual(bytes);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    ['an escape cut short at the end', 'sig=QUJD%2'],
+    ['a bare `%` at the end', 'sig=QUJD%'],
+    ['nothing after the offset but a pad', 'sig=='],
+  ])('gives up on %s', (_, text) => {
+    expect(decodePercentBase64(text, 4)).toBeNull();
+  });
+});
