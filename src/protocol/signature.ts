@@ -84,9 +84,7 @@ export function readHeader(headers: HeadersLike, name: string): string | undefin
   const lower = name.toLowerCase();
   const direct = record[lower] ?? record[name];
   if (direct !== undefined) return typeof direct === 'string' ? direct : direct.join(', ');
-  for (const [key, value] of Object.entries(
-    headers as Record<string, string | readonly string[] | undefined>,
-  )) {
+  for (const [key, value] of Object.entries(record)) {
     if (key.toLowerCase() !== lower || value === undefined) continue;
     return typeof value === 'string' ? value : value.join(', ');
   }
@@ -234,12 +232,11 @@ export async function verifyMessage(input: VerifyMessageInput, options: VerifyOp
       `Configured versions: ${options.keys.versions.join(', ')}. Add the new Alipay public key under this version after a rotation.`,
     );
   }
-  // The configured canonical path first, then the path the request arrived on if it differs.
   const canonical = options.canonicalPath;
-  const received = input.receivedPath;
-  const first = canonical ?? received;
-  const second = canonical === undefined || canonical === received ? undefined : received;
-  const paths = second === undefined ? [first] : [first, second];
+  const paths =
+    canonical === undefined || canonical === input.receivedPath
+      ? [input.receivedPath]
+      : [canonical, input.receivedPath];
   const method = input.method ?? 'POST';
   const body = input.body;
   const expectedLength = modulusBytes(key);
