@@ -8,10 +8,20 @@ import type { Clock } from '../protocol/clock.js';
 import type { Logger } from '../protocol/logger.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
 import { isStoreUnavailable, type Store } from '../store/types.js';
-import type { ReceiverObserver } from './ports.js';
+import type { HandlerRegistry } from './handlers.js';
+import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 
 export function warnUnknownAuthState(logger: Logger, inboxId: string, type: string | null): void {
   logger.warn({ inboxId, type }, 'authState matches no consult: flagged, authCode not redeemed');
+}
+
+/** No handler for the type, no code to redeem: the store finishes the row with its lifecycle. */
+export function nothingAfterLifecycle(
+  deps: { handlers: Pick<HandlerRegistry, 'has'>; applyToken: ApplyTokenPort | undefined },
+  type: string,
+): boolean {
+  if (deps.handlers.has(type)) return false;
+  return !(type === 'AUTHCODE_CREATED' && deps.applyToken !== undefined);
 }
 
 /**

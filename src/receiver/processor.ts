@@ -15,7 +15,7 @@ import { ClaimPolicy, keepLeases } from './claims.js';
 import type { HandlerRegistry, NotificationEvent } from './handlers.js';
 import { type LifecycleStep, lifecycleStep, redeemCode } from './lifecycle-step.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
-import { applyDue, warnUnknownAuthState } from './processor-due.js';
+import { applyDue, nothingAfterLifecycle, warnUnknownAuthState } from './processor-due.js';
 import type { Secrets } from './secrets.js';
 
 export interface ProcessorOptions {
@@ -129,7 +129,7 @@ export class InboxProcessor {
    */
   nudge(stored?: { type: string | null; facts: boolean }): void {
     const storeApplies = stored?.facts === true && stored.type !== null;
-    if (!storeApplies || !this.#nothingAfterLifecycle(stored.type as string)) this.#claims.want();
+    if (!storeApplies || !nothingAfterLifecycle(this.#deps, stored.type as string)) this.#claims.want();
     if (!this.#running || this.#nudged) return;
     this.#nudged = true;
     // The short delay lets a burst of notifications become one batch.
@@ -190,7 +190,7 @@ export class InboxProcessor {
     const { store, clock } = this.#deps;
     await this.#releaseUnfinished();
     const { applied, leftToStore } = await applyDue(this.#deps, this.#batchSize * DUE_BATCHES, (type) =>
-      this.#nothingAfterLifecycle(type),
+      nothingAfterLifecycle(this.#deps, type),
     );
     if (!forceClaim && !this.#claims.shouldClaim(leftToStore.length > 0)) return applied;
     // The claim leaves alone the rows the store applies itself: leasing them would send their bodies
@@ -227,7 +227,7 @@ export class InboxProcessor {
       try {
         const notification = await this.#notificationOf(row);
         const step = await lifecycleStep(this.#deps, this.owner, row, notification);
-        if (this.#nothingAfterLifecycle(notification.authorizationNotifyType))
+        if (nothingAfterLifecycle(this.#deps, notification.authorizationNotifyType))
           step.finish = { owner: this.owner };
         work.push({ row, notification, step });
       } catch (error) {
@@ -358,12 +358,12 @@ export class InboxProcessor {
   }
 
   /**
-   * Nothing runs after a row's lifecycle (no handler for its type, no code to redeem): the store finishes
-   * it with the lifecycle, in the same transaction.
+   * While this processor runs, a new row of a type with nothing after its lifecycle may be applied with its
+   * insert (NewInboxRow.applyAtReceipt): the same decision, made sooner. Otherwise undefined: it waits.
    */
-  #nothingAfterLifecycle(type: string): boolean {
-    if (this.#deps.handlers.has(type)) return false;
-    return !(type === 'AUTHCODE_CREATED' && this.#deps.applyToken !== undefined);
+  appliesAtReceipt(type: string): { acceptUnknownAuthState: boolean } | undefined {
+    if (!this.#running || !nothingAfterLifecycle(this.#deps, type)) return undefined;
+    return { acceptUnknownAuthState: this.#deps.acceptUnknownAuthState };
   }
 
   async #afterApply(item: Work): Promise<void> {

@@ -13,9 +13,10 @@ import { ACK_BODY, failureBody, JSON_CONTENT_TYPE } from '../protocol/result.js'
 import { type HeadersLike, readHeader, signMessage, verifyMessage } from '../protocol/signature.js';
 import type { SignatureCrypto } from '../protocol/signature-crypto.js';
 import type { CryptoKey } from '../protocol/web-crypto.js';
-import type { Store } from '../store/types.js';
+import type { NewInboxRow, Store } from '../store/types.js';
 import { inboxRowFor } from './inbox-row.js';
 import type { ReceiverObserver } from './ports.js';
+import { warnUnknownAuthState } from './processor-due.js';
 import type { Secrets } from './secrets.js';
 
 /**
@@ -80,6 +81,11 @@ export interface ReceiveDeps {
   onRejected?: ((rejection: Rejection) => void) | undefined;
   /** Wakes the processor after a new row is stored, saying what it is (see InboxProcessor.nudge). */
   nudge: (stored: { type: string | null; facts: boolean }) => void;
+  /**
+   * How a new row of this type may be applied with its insert (see NewInboxRow.applyAtReceipt), or
+   * undefined to leave it to the processor (see InboxProcessor.appliesAtReceipt).
+   */
+  applyAtReceipt?: ((type: string) => NewInboxRow['applyAtReceipt']) | undefined;
 }
 
 /** The pipeline as a function of a raw request. */
@@ -184,6 +190,10 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
         },
         secrets,
       );
+      if (row.status === 'PENDING' && row.type !== null && row.facts) {
+        const atReceipt = deps.applyAtReceipt?.(row.type);
+        if (atReceipt) row.applyAtReceipt = atReceipt;
+      }
       let stored: Awaited<ReturnType<Store['insertInbox']>>;
       try {
         stored = await store.insertInbox(row);
@@ -210,6 +220,17 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
           'verified notification quarantined',
         );
         done('quarantined', null, row.type);
+      } else if (stored.applied) {
+        // Applied with its insert: nothing is left for the processor to do.
+        const applied = stored.applied;
+        logger.info(
+          { requestId, inboxId: stored.id, type: row.type, outcome: applied.outcome },
+          'notification stored and applied',
+        );
+        done('stored', null, row.type);
+        if (applied.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied)
+          warnUnknownAuthState(logger, stored.id, row.type);
+        observer.processed?.('processed', row.type);
       } else {
         logger.info({ requestId, inboxId: stored.id, type: row.type }, 'notification stored');
         done('stored', null, row.type);

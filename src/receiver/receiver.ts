@@ -159,6 +159,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     observer,
     onRejected: options.onRejected,
     nudge: (stored) => processor.nudge(stored),
+    applyAtReceipt: (type) => processor.appliesAtReceipt(type),
   });
 
   async function handle(request: Request): Promise<Response> {

@@ -1,8 +1,9 @@
 /**
- * Applying due notifications inside the store, in one transaction: rows whose lifecycle facts were stored
- * at receipt (`facts`) and whose type has nothing left to run after its lifecycle (no handler, no code to
- * redeem) are selected, decided with the pure lifecycle, and finished PROCESSED — no lease, no trip of
- * the body to the processor and back. On PostgreSQL the selection skips rows another processor holds.
+ * Applying notifications inside the store: rows whose lifecycle facts were stored at receipt (`facts`)
+ * and whose type has nothing left to run after its lifecycle (no handler, no code to redeem) are decided
+ * with the pure lifecycle and finished PROCESSED in one transaction — no lease, no trip of the body to
+ * the processor and back. Two ways in: the processor's (`applyDue`: the due rows, skipping on PostgreSQL
+ * those another processor holds) and the insert's (`applyAtReceipt`: the rows it has just written).
  */
 import { eventOfFacts, lookupOf } from '../authorization/facts.js';
 import { subjectOfEventKey } from '../protocol/event-key.js';
@@ -10,7 +11,10 @@ import { uuidv7 } from '../protocol/ids.js';
 import { applyBatchSteps, INBOX_STATE_COLUMNS } from './apply-batch.js';
 import { all, type Steps } from './apply-event.js';
 import { inList } from './event-sql.js';
+import type { Row } from './rows.js';
 import type { AppliedDue, DueRequest, LifecycleApplication } from './types.js';
+
+const SELECTED = `SELECT ${INBOX_STATE_COLUMNS}, type, event_key, facts FROM inbox`;
 
 export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueRequest): Steps<AppliedDue[]> {
   if (request.types.length === 0) return [];
@@ -18,20 +22,67 @@ export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueReque
   const [byType, types] = inList(dialect, 'type', request.types);
   const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const rows = yield* all(
-    `SELECT ${INBOX_STATE_COLUMNS}, type, event_key, facts FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
+    `${SELECTED} WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
       AND ${byType} ORDER BY next_attempt_at LIMIT ?${lock}`,
     now,
     types,
     request.limit,
   );
+  return yield* applyRows(dialect, rows, () => ({ now, accept: request.acceptUnknownAuthState }));
+}
+
+/** A row just inserted with `applyAtReceipt`, applied at its own receipt time. */
+export interface InsertedRow {
+  id: string;
+  now: number;
+  acceptUnknownAuthState: boolean;
+}
+
+/**
+ * Applies rows in the transaction that inserted them, in their order of arrival (SQLite). Only rows still
+ * PENDING with facts are applied; the answer says which.
+ *
+ * @example
+ * const applied = driveSync(applyInsertedSteps([{ id, now, acceptUnknownAuthState: false }]), exec);
+ */
+export function* applyInsertedSteps(inserted: readonly InsertedRow[]): Steps<AppliedDue[]> {
+  if (inserted.length === 0) return [];
+  const [byId, ids] = inList(
+    'sqlite',
+    'id',
+    inserted.map((r) => r.id),
+  );
+  const found = yield* all(`${SELECTED} WHERE ${byId} AND status = 'PENDING' AND facts IS NOT NULL`, ids);
+  const byKey = new Map(found.map((row) => [String(row.id), row]));
+  const rows: Row[] = [];
+  const settings: InsertedRow[] = [];
+  for (const r of inserted) {
+    const row = byKey.get(r.id);
+    if (row === undefined) continue;
+    rows.push(row);
+    settings.push(r);
+  }
+  return yield* applyRows('sqlite', rows, (i) => {
+    const r = settings[i] as InsertedRow;
+    return { now: r.now, accept: r.acceptUnknownAuthState };
+  });
+}
+
+/** Decides and writes the lifecycle of inbox rows read with SELECTED and held by this transaction. */
+function* applyRows(
+  dialect: 'sqlite' | 'postgres',
+  rows: Row[],
+  settingsOf: (index: number) => { now: number; accept: boolean },
+): Steps<AppliedDue[]> {
   if (rows.length === 0) return [];
-  const applications = rows.map((row): LifecycleApplication => {
+  const applications = rows.map((row, i): LifecycleApplication => {
     const id = String(row.id);
+    const { now, accept } = settingsOf(i);
     const event = eventOfFacts(String(row.facts), subjectOfEventKey(String(row.event_key)));
     return {
       input: { lookup: lookupOf(event), inbox: { id, owner: '' }, timelineId: uuidv7(now), now },
       event,
-      ctx: { now, newId: uuidv7(now), inboxId: id, acceptUnknownAuthState: request.acceptUnknownAuthState },
+      ctx: { now, newId: uuidv7(now), inboxId: id, acceptUnknownAuthState: accept },
       finish: { owner: '' },
     };
   });

@@ -54,6 +54,12 @@ export interface NewInboxRow {
    * rows a store may apply itself (`applyDue`); absent for quarantined rows.
    */
   facts?: string | null | undefined;
+  /**
+   * Set by a receiver whose processor is running, for a row with facts whose type has nothing to run after
+   * its lifecycle: the store may apply the lifecycle in the insert's own transaction, as `applyDue` would,
+   * and answer `applied`. The SQLite store does; the others leave the row PENDING for the processor.
+   */
+  applyAtReceipt?: { acceptUnknownAuthState: boolean } | undefined;
 }
 
 export interface InboxRecord {
@@ -128,6 +134,8 @@ export interface InboxInsertResult {
   outcome: 'inserted' | 'duplicate';
   id: string;
   duplicates: number;
+  /** The lifecycle applied with the insert (`applyAtReceipt`); absent when the row was left PENDING. */
+  applied?: AppliedDue | undefined;
 }
 
 export interface InboxClaim {

@@ -98,4 +98,40 @@ export function dueContract(current: () => Store): void {
     const again = await store.claimInbox({ ...claim, now: T + 70_000, leaveDue: ['TOKEN_CANCELED'] });
     expect(again.map((r) => r.id).sort()).toEqual([left.id, withoutFacts.id, otherType.id].sort());
   });
+
+  it('applies a row sent with applyAtReceipt with its insert or leaves it PENDING for applyDue, and never applies a copy', async () => {
+    const T = 97_000_000;
+    await drainAll(store, T - 1);
+    const hash = uid('hash');
+    const row = inboxRow({
+      receivedAt: T,
+      eventKey: `TOKEN_CANCELED:${hash}`,
+      facts: factsOf({ kind: 'TOKEN_CANCELED', tokenHash: hash }),
+      applyAtReceipt: { acceptUnknownAuthState: false },
+    });
+    const stored = await store.insertInbox(row);
+    expect(stored).toMatchObject({ outcome: 'inserted', id: row.id });
+    if (stored.applied === undefined) {
+      // a store that leaves it to the processor
+      expect((await store.getInbox(row.id))?.status).toBe('PENDING');
+      const request = { now: T + 1, limit: 10, types: ['TOKEN_CANCELED'], acceptUnknownAuthState: false };
+      expect(await store.applyDue(request)).toMatchObject([{ id: row.id, outcome: 'TOMBSTONED' }]);
+    } else
+      expect(stored.applied).toEqual({
+        id: row.id,
+        type: 'TOKEN_CANCELED',
+        outcome: 'TOMBSTONED',
+        authorizationId: null,
+        alreadyApplied: false,
+      });
+    expect(await store.getInbox(row.id)).toMatchObject({
+      status: 'PROCESSED',
+      applied: true,
+      outcome: 'TOMBSTONED',
+      attempts: 1,
+    });
+    const copy = await store.insertInbox({ ...row, id: uid('in'), requestId: uid('req'), receivedAt: T + 2 });
+    expect(copy).toMatchObject({ outcome: 'duplicate', id: row.id, duplicates: 1 });
+    expect(copy.applied).toBeUndefined();
+  });
 }

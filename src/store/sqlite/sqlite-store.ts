@@ -17,20 +17,12 @@ import {
   recordAttemptSteps,
   saveConsultSteps,
 } from '../apply-event.js';
-import { EVENT_SQL } from '../event-sql.js';
 import type { EventStore } from '../event-types.js';
-import { quarantineEventRow } from '../event-writes.js';
 import { type ReadQuery, reads } from '../reads.js';
 import { type Row, storeError, toClaimedRow, toOutboxRecord } from '../rows.js';
 import { SqlEventStore } from '../sql-event-store.js';
-import {
-  claimOutboxParams,
-  claimParams,
-  inboxHeadersParams,
-  inboxParams,
-  outboxParams,
-  SQL,
-} from '../statements.js';
+import { claimOutboxParams, claimParams, outboxParams, SQL } from '../statements.js';
+import { insertInboxTransaction } from './insert-inbox.js';
 import { migrateSqlite, sqliteSchemaVersion } from './migrate.js';
 
 const CLAIM_SQLITE = SQL.claimInbox(false);
@@ -81,24 +73,7 @@ export class SqliteStore implements Store {
       transaction: async (what, steps) =>
         this.#relaxed(what, () => this.#db.transaction(() => driveSync(steps(), this.#exec)).immediate()),
     });
-    // Prepared on first use: the table does not exist until migrations have run.
-    let insert: Database.Statement | undefined;
-    const insertMany = db.transaction((rows: NewInboxRow[]) =>
-      rows.map((row) => {
-        insert ??= db.prepare(SQL.insertInbox);
-        const result = insert.get(...inboxParams(row)) as { id: string; duplicates: number };
-        if (result.duplicates === 0) {
-          this.#prepare(SQL.insertInboxHeaders).run(...inboxHeadersParams(row));
-          const event = quarantineEventRow(row);
-          if (event) this.#prepare(EVENT_SQL.insertEvents(1)).run(...event);
-        }
-        return {
-          outcome: result.duplicates === 0 ? 'inserted' : 'duplicate',
-          id: result.id,
-          duplicates: result.duplicates,
-        } satisfies InboxInsertResult;
-      }),
-    );
+    const insertMany = insertInboxTransaction(db, (sql) => this.#prepare(sql), this.#exec);
     this.#inserts = new GroupCommit({
       commit: (rows) => insertMany.immediate(rows),
       ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
