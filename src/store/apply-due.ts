@@ -14,15 +14,13 @@ import { inList } from './event-sql.js';
 import type { Row } from './rows.js';
 import type { AppliedDue, DueRequest, LifecycleApplication } from './types.js';
 
-const SELECTED = `SELECT ${INBOX_STATE_COLUMNS}, type, event_key, facts FROM inbox`;
-
 export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueRequest): Steps<AppliedDue[]> {
   if (request.types.length === 0) return [];
   const { now } = request;
   const [byType, types] = inList(dialect, 'type', request.types);
   const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const rows = yield* all(
-    `${SELECTED} WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
+    `SELECT ${INBOX_STATE_COLUMNS}, type, event_key, facts FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND facts IS NOT NULL
       AND ${byType} ORDER BY next_attempt_at LIMIT ?${lock}`,
     now,
     types,
@@ -31,44 +29,48 @@ export function* applyDueSteps(dialect: 'sqlite' | 'postgres', request: DueReque
   return yield* applyRows(dialect, rows, () => ({ now, accept: request.acceptUnknownAuthState }));
 }
 
-/** A row just inserted with `applyAtReceipt`, applied at its own receipt time. */
+/** A row just inserted with `applyAtReceipt` (PENDING, with facts), applied at its own receipt time. */
 export interface InsertedRow {
   id: string;
+  type: string | null;
+  eventKey: string;
+  facts: string;
   now: number;
   acceptUnknownAuthState: boolean;
 }
 
 /**
- * Applies rows in the transaction that inserted them, in their order of arrival (SQLite). Only rows still
- * PENDING with facts are applied; the answer says which.
+ * Applies rows in the transaction that inserted them, in their order of arrival (SQLite). Their state is
+ * the one an insert gives (PENDING, not applied, no lease), so it is not read back.
  *
  * @example
- * const applied = driveSync(applyInsertedSteps([{ id, now, acceptUnknownAuthState: false }]), exec);
+ * const applied = driveSync(applyInsertedSteps([{ id, type, eventKey, facts, now, acceptUnknownAuthState: false }]), exec);
  */
 export function* applyInsertedSteps(inserted: readonly InsertedRow[]): Steps<AppliedDue[]> {
-  if (inserted.length === 0) return [];
-  const [byId, ids] = inList(
-    'sqlite',
-    'id',
-    inserted.map((r) => r.id),
+  // The INBOX_STATE_COLUMNS (and type, event_key, facts) of a row just inserted.
+  const rows = inserted.map(
+    (r): Row => ({
+      id: r.id,
+      applied: 0,
+      outcome: null,
+      authorization_id: null,
+      lease_owner: null,
+      status: 'PENDING',
+      type: r.type,
+      event_key: r.eventKey,
+      facts: r.facts,
+    }),
   );
-  const found = yield* all(`${SELECTED} WHERE ${byId} AND status = 'PENDING' AND facts IS NOT NULL`, ids);
-  const byKey = new Map(found.map((row) => [String(row.id), row]));
-  const rows: Row[] = [];
-  const settings: InsertedRow[] = [];
-  for (const r of inserted) {
-    const row = byKey.get(r.id);
-    if (row === undefined) continue;
-    rows.push(row);
-    settings.push(r);
-  }
   return yield* applyRows('sqlite', rows, (i) => {
-    const r = settings[i] as InsertedRow;
+    const r = inserted[i] as InsertedRow;
     return { now: r.now, accept: r.acceptUnknownAuthState };
   });
 }
 
-/** Decides and writes the lifecycle of inbox rows read with SELECTED and held by this transaction. */
+/**
+ * Decides and writes the lifecycle of inbox rows (INBOX_STATE_COLUMNS, type, event_key, facts) that this
+ * transaction holds: read and locked, or just inserted.
+ */
 function* applyRows(
   dialect: 'sqlite' | 'postgres',
   rows: Row[],

@@ -33,8 +33,15 @@ export function insertInboxTransaction(
         prepare(SQL.insertInboxHeaders).run(...inboxHeadersParams(row));
         const event = quarantineEventRow(row);
         if (event) prepare(EVENT_SQL.insertEvents(1)).run(...event);
-        if (row.applyAtReceipt && row.status === 'PENDING')
-          atReceipt.push({ id: result.id, now: row.receivedAt, ...row.applyAtReceipt });
+        if (row.applyAtReceipt && row.status === 'PENDING' && row.facts)
+          atReceipt.push({
+            id: result.id,
+            type: row.type,
+            eventKey: row.eventKey,
+            facts: row.facts,
+            now: row.receivedAt,
+            ...row.applyAtReceipt,
+          });
       }
       const outcome = result.duplicates === 0 ? 'inserted' : 'duplicate';
       results.push({ outcome, id: result.id, duplicates: result.duplicates });
