@@ -7,12 +7,25 @@
 import type { Clock } from '../protocol/clock.js';
 import type { Logger } from '../protocol/logger.js';
 import { NOTIFY_TYPES } from '../protocol/notification.js';
-import { isStoreUnavailable, type Store } from '../store/types.js';
+import { type AppliedDue, isStoreUnavailable, type Store } from '../store/types.js';
 import type { HandlerRegistry } from './handlers.js';
 import type { ApplyTokenPort, ReceiverObserver } from './ports.js';
 
 export function warnUnknownAuthState(logger: Logger, inboxId: string, type: string | null): void {
   logger.warn({ inboxId, type }, 'authState matches no consult: flagged, authCode not redeemed');
+}
+
+/**
+ * What a row the store applied itself is reported as, whether by a processor pass (`applyDue`) or with
+ * its insert (`applyAtReceipt`): processed, with a warning for an authState that matches no consult.
+ */
+export function reportApplied(
+  deps: { logger: Logger; observer: ReceiverObserver },
+  applied: AppliedDue,
+): void {
+  if (applied.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied)
+    warnUnknownAuthState(deps.logger, applied.id, applied.type);
+  deps.observer.processed?.('processed', applied.type);
 }
 
 /** No handler for the type, no code to redeem: the store finishes the row with its lifecycle. */
@@ -57,10 +70,6 @@ export async function applyDue(
     );
     return { applied: 0, leftToStore: [] };
   }
-  for (const a of applied) {
-    if (a.outcome === 'UNKNOWN_AUTH_STATE' && !a.alreadyApplied)
-      warnUnknownAuthState(deps.logger, a.id, a.type);
-    deps.observer.processed?.('processed', a.type);
-  }
+  for (const a of applied) reportApplied(deps, a);
   return { applied: applied.length, leftToStore: types };
 }

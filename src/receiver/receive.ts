@@ -16,7 +16,7 @@ import type { CryptoKey } from '../protocol/web-crypto.js';
 import type { NewInboxRow, Store } from '../store/types.js';
 import { inboxRowFor } from './inbox-row.js';
 import type { ReceiverObserver } from './ports.js';
-import { warnUnknownAuthState } from './processor-due.js';
+import { reportApplied } from './processor-due.js';
 import type { Secrets } from './secrets.js';
 
 /**
@@ -228,9 +228,7 @@ export function createReceive(deps: ReceiveDeps): (request: RawRequest) => Promi
           'notification stored and applied',
         );
         done('stored', null, row.type);
-        if (applied.outcome === 'UNKNOWN_AUTH_STATE' && !applied.alreadyApplied)
-          warnUnknownAuthState(logger, stored.id, row.type);
-        observer.processed?.('processed', row.type);
+        reportApplied({ logger, observer }, applied);
       } else {
         logger.info({ requestId, inboxId: stored.id, type: row.type }, 'notification stored');
         done('stored', null, row.type);
