@@ -21,7 +21,7 @@ import {
   insertRows,
   updateAuthorizations,
 } from './batch-writes.js';
-import { EVENT_SQL } from './event-sql.js';
+import { EVENT_SQL, inList } from './event-sql.js';
 import { type EventRow, lifecycleEventRow } from './event-writes.js';
 import {
   AUTHORIZATION_COLUMNS,
@@ -48,13 +48,6 @@ const KEY_COLUMN: Record<Key, string> = {
   tokenHash: 'token_hash',
 };
 const KEYS: readonly Key[] = ['authState', 'authCode', 'tokenHash'];
-
-/** `column IN (list)` with the list as one parameter. */
-function member(dialect: BatchDialect, column: string, values: readonly string[]): [string, unknown] {
-  return dialect === 'postgres'
-    ? [`${column} = ANY(?::text[])`, [...values]]
-    : [`${column} IN (SELECT value FROM json_each(?))`, JSON.stringify(values)];
-}
 
 function distinct(values: Iterable<string | null | undefined>): string[] {
   const out = new Set<string>();
@@ -130,7 +123,7 @@ export function* applyBatchSteps(
   const inbox = new Map<string, Row>();
   if (inboxRows) for (const row of inboxRows) inbox.set(String(row.id), row);
   else if (inboxIds.length > 0) {
-    const [where, list] = member(dialect, 'id', inboxIds);
+    const [where, list] = inList(dialect, 'id', inboxIds);
     // In id order: duplicate counting locks inbox rows in the same order, so the two cannot deadlock.
     const sql = `SELECT ${INBOX_STATE_COLUMNS} FROM inbox WHERE ${where} ORDER BY id${lock}`;
     for (const row of yield* all(sql, list)) inbox.set(String(row.id), row);
@@ -141,7 +134,7 @@ export function* applyBatchSteps(
     ...KEYS.map((k): [string, readonly string[]] => [KEY_COLUMN[k], distinct(lookups.map((l) => l[k]))]),
   ];
   const overlay = new Overlay();
-  const clauses = wanted.filter(([, values]) => values.length > 0).map(([c, v]) => member(dialect, c, v));
+  const clauses = wanted.filter(([, values]) => values.length > 0).map(([c, v]) => inList(dialect, c, v));
   if (clauses.length > 0) {
     const sql = `SELECT * FROM authorizations WHERE ${clauses.map(([w]) => w).join(' OR ')}${lock}`;
     for (const row of yield* all(sql, ...clauses.map(([, p]) => p))) overlay.load(toAuthorizationRecord(row));
@@ -149,14 +142,14 @@ export function* applyBatchSteps(
   const consults = new Map<string, ConsultRecord>();
   const states = distinct(lookups.map((l) => l.authState));
   if (states.length > 0) {
-    const [where, list] = member(dialect, 'auth_state', states);
+    const [where, list] = inList(dialect, 'auth_state', states);
     for (const row of yield* all(`SELECT * FROM consults WHERE ${where}${lock}`, list))
       consults.set(String(row.auth_state), toConsultRecord(row));
   }
   const tombstones = new Map<string, TombstoneRecord>();
   const hashes = distinct(lookups.map((l) => l.tokenHash));
   if (hashes.length > 0) {
-    const [where, list] = member(dialect, 'token_hash', hashes);
+    const [where, list] = inList(dialect, 'token_hash', hashes);
     for (const row of yield* all(`SELECT * FROM tombstones WHERE ${where}`, list))
       tombstones.set(String(row.token_hash), toTombstoneRecord(row));
   }
